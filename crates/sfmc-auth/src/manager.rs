@@ -1,0 +1,590 @@
+//! [`TokenManager`]: one token per key, kept in memory and in the configured stores, refreshed
+//! ahead of expiry by exactly one caller, with retries inside a load timeout.
+//!
+//! Per key there is a [`Slot`]: the current token behind a lock-free read (`arc-swap`) and one
+//! async refresh gate. A [`TokenHandle`] holds its slot, so the cached read is an atomic load, a
+//! clock read and two comparisons.
+//!
+//! Two windows per token: past *soft* expiry (expiry − margin − jitter) one caller starts a
+//! background refresh and everyone keeps the current token; past *hard* expiry (expiry − 30 s)
+//! callers wait for the one refresh. A refresh that fails transiently is retried with backoff
+//! (Retry-After honoured) until the load timeout; meanwhile a token before hard expiry keeps
+//! being served. Permanent rejections fail at once, and callers that waited on that attempt get
+//! the same error instead of making requests of their own.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use arc_swap::ArcSwapOption;
+use rand::Rng;
+
+use crate::clock::{Clock, SystemClock};
+use crate::endpoint::{HttpTimeouts, HttpTokenEndpoint, TokenEndpoint};
+use crate::error::AuthError;
+use crate::settings::{ConnectionSettings, TokenKey};
+use crate::store::{LockAttempt, StoreError, TokenStore};
+use crate::token::AccessToken;
+
+/// When to refresh and how hard to try.
+#[derive(Debug, Clone)]
+pub struct RefreshPolicy {
+    /// Refresh this long before expiry (Salesforce advises 5 minutes). Capped at half the
+    /// token's lifetime.
+    pub refresh_margin: Duration,
+    /// Up to this much more, chosen at random per token, so a fleet does not refresh at once.
+    /// Capped at a fifth of the effective margin.
+    pub refresh_jitter: Duration,
+    /// Past `expiry − hard_margin` a token is no longer handed out. Capped at a tenth of the
+    /// token's lifetime.
+    pub hard_margin: Duration,
+    /// The time one refresh may take, all retries included.
+    pub load_timeout: Duration,
+    /// First backoff after a transient failure; doubles per attempt.
+    pub initial_backoff: Duration,
+    /// Longest backoff between attempts.
+    pub max_backoff: Duration,
+    /// How often a caller waiting for another process's refresh (shared-store lock) looks
+    /// for the new token.
+    pub lock_poll_interval: Duration,
+}
+
+impl Default for RefreshPolicy {
+    fn default() -> Self {
+        Self {
+            refresh_margin: Duration::from_secs(300),
+            refresh_jitter: Duration::from_secs(60),
+            hard_margin: Duration::from_secs(30),
+            load_timeout: Duration::from_secs(30),
+            initial_backoff: Duration::from_millis(250),
+            max_backoff: Duration::from_secs(8),
+            lock_poll_interval: Duration::from_millis(100),
+        }
+    }
+}
+
+fn ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+impl RefreshPolicy {
+    /// `(soft_at_ms, hard_at_ms)` of a token, with `jitter_fraction` in `[0, 1]`.
+    fn windows(&self, token: &AccessToken, jitter_fraction: f64) -> (u64, u64) {
+        let lifetime = token.response().expires_in.saturating_mul(1000);
+        let expires_at = token.expires_at_ms();
+        let margin = ms(self.refresh_margin).min(lifetime / 2);
+        let jitter_max = ms(self.refresh_jitter).min(margin / 5);
+        // Truncation is intended: jitter is a whole number of milliseconds.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+        let jitter = (jitter_max as f64 * jitter_fraction.clamp(0.0, 1.0)) as u64;
+        let hard_margin = ms(self.hard_margin).min(lifetime / 10);
+        let hard_at = expires_at.saturating_sub(hard_margin);
+        let soft_at = expires_at.saturating_sub(margin + jitter).min(hard_at);
+        (soft_at, hard_at)
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        let base = self
+            .initial_backoff
+            .saturating_mul(1u32 << attempt.saturating_sub(1).min(16))
+            .min(self.max_backoff);
+        // "Equal jitter": between half and all of the base delay.
+        base.mul_f64(rand::rng().random_range(0.5..=1.0))
+    }
+}
+
+/// A token in a slot with its two windows.
+struct Cached {
+    token: Arc<AccessToken>,
+    soft_at_ms: u64,
+    hard_at_ms: u64,
+}
+
+/// The outcome of the last refresh attempt of a slot, for callers that waited on it.
+struct LastAttempt {
+    epoch: u64,
+    error: Option<AuthError>,
+}
+
+/// The state of one key.
+struct Slot {
+    settings: ConnectionSettings,
+    key: TokenKey,
+    current: ArcSwapOption<Cached>,
+    gate: tokio::sync::Mutex<()>,
+    refreshing: AtomicBool,
+    epoch: AtomicU64,
+    last_attempt: Mutex<LastAttempt>,
+}
+
+struct Inner {
+    endpoint: Arc<dyn TokenEndpoint>,
+    clock: Arc<dyn Clock>,
+    stores: Vec<Arc<dyn TokenStore>>,
+    policy: RefreshPolicy,
+    slots: Mutex<HashMap<TokenKey, Arc<Slot>>>,
+    token_requests: AtomicU64,
+}
+
+/// Hands out access tokens per [`ConnectionSettings`], fetching each as rarely as possible.
+///
+/// Cheap to clone; clones share everything.
+#[derive(Clone)]
+pub struct TokenManager {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for TokenManager {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenManager")
+            .field("endpoint", &self.inner.endpoint)
+            .field("stores", &self.inner.stores)
+            .field("policy", &self.inner.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`TokenManager`].
+#[derive(Default)]
+pub struct TokenManagerBuilder {
+    endpoint: Option<Arc<dyn TokenEndpoint>>,
+    clock: Option<Arc<dyn Clock>>,
+    stores: Vec<Arc<dyn TokenStore>>,
+    policy: RefreshPolicy,
+}
+
+impl TokenManagerBuilder {
+    /// Where tokens come from (default: [`HttpTokenEndpoint`] with default timeouts).
+    pub fn endpoint(mut self, endpoint: Arc<dyn TokenEndpoint>) -> Self {
+        self.endpoint = Some(endpoint);
+        self
+    }
+
+    /// The clock (default: [`SystemClock`]).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Adds a store tier; tiers are read in the order added and all are written.
+    pub fn store(mut self, store: Arc<dyn TokenStore>) -> Self {
+        self.stores.push(store);
+        self
+    }
+
+    /// The refresh policy.
+    pub fn policy(mut self, policy: RefreshPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// The manager.
+    pub fn build(self) -> Result<TokenManager, AuthError> {
+        let endpoint = match self.endpoint {
+            Some(endpoint) => endpoint,
+            None => Arc::new(HttpTokenEndpoint::new(HttpTimeouts::default())?),
+        };
+        Ok(TokenManager {
+            inner: Arc::new(Inner {
+                endpoint,
+                clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+                stores: self.stores,
+                policy: self.policy,
+                slots: Mutex::default(),
+                token_requests: AtomicU64::new(0),
+            }),
+        })
+    }
+}
+
+impl TokenManager {
+    /// A builder with the defaults.
+    pub fn builder() -> TokenManagerBuilder {
+        TokenManagerBuilder::default()
+    }
+
+    /// The handle for these settings: keep it, its reads are lock-free. Handles for settings
+    /// with the same [`TokenKey`] share one token.
+    pub fn handle(&self, settings: ConnectionSettings) -> TokenHandle {
+        let key = settings.key();
+        let mut slots = self
+            .inner
+            .slots
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let slot = slots
+            .entry(key.clone())
+            .or_insert_with(|| {
+                Arc::new(Slot {
+                    settings,
+                    key,
+                    current: ArcSwapOption::empty(),
+                    gate: tokio::sync::Mutex::new(()),
+                    refreshing: AtomicBool::new(false),
+                    epoch: AtomicU64::new(0),
+                    last_attempt: Mutex::new(LastAttempt {
+                        epoch: 0,
+                        error: None,
+                    }),
+                })
+            })
+            .clone();
+        TokenHandle {
+            inner: self.inner.clone(),
+            slot,
+        }
+    }
+
+    /// Token requests this manager has sent (every attempt, retries included).
+    pub fn token_requests(&self) -> u64 {
+        self.inner.token_requests.load(Ordering::Relaxed)
+    }
+}
+
+/// The token of one key. Cheap to clone.
+#[derive(Clone)]
+pub struct TokenHandle {
+    inner: Arc<Inner>,
+    slot: Arc<Slot>,
+}
+
+impl fmt::Debug for TokenHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenHandle")
+            .field("settings", &self.slot.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How a refresh was started, which decides what a failure means.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// A caller is waiting: return the new token or the error.
+    Blocking,
+    /// In the background while the current token is still served.
+    Background,
+}
+
+impl TokenHandle {
+    /// A valid token: the cached one when it is before its refresh time, else the cached one
+    /// while a background refresh runs, else a new one (one request for all callers).
+    pub async fn token(&self) -> Result<Arc<AccessToken>, AuthError> {
+        if let Some(token) = self.cached() {
+            return Ok(token);
+        }
+        self.wait_for_refresh().await
+    }
+
+    /// The settings of this handle.
+    pub fn settings(&self) -> &ConnectionSettings {
+        &self.slot.settings
+    }
+
+    /// The lock-free read: the cached token if it is before hard expiry, starting a background
+    /// refresh when it is past soft expiry.
+    #[inline]
+    pub fn cached(&self) -> Option<Arc<AccessToken>> {
+        let guard = self.slot.current.load();
+        let cached = guard.as_ref()?;
+        let now = self.inner.clock.now_ms();
+        if now < cached.soft_at_ms {
+            return Some(cached.token.clone());
+        }
+        if now < cached.hard_at_ms {
+            self.start_background_refresh();
+            return Some(cached.token.clone());
+        }
+        None
+    }
+
+    /// Drops `failed` (a token that got a 401) from memory and stores, unless a newer token has
+    /// replaced it already; the next [`TokenHandle::token`] fetches a new one.
+    pub async fn invalidate(&self, failed: &AccessToken) {
+        self.slot.current.rcu(|current| match current {
+            Some(cached) if cached.token.same_token(failed) => None,
+            other => other.clone(),
+        });
+        for store in &self.inner.stores {
+            if let Err(error) = store
+                .remove_if(&self.slot.key, self.slot.settings.client_secret(), failed)
+                .await
+            {
+                tracing::debug!(%error, "could not remove an invalidated token from a store");
+            }
+        }
+        tracing::debug!(client_id = self.slot.settings.client_id(), "token invalidated");
+    }
+
+    fn start_background_refresh(&self) {
+        if self.slot.refreshing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            self.slot.refreshing.store(false, Ordering::Release);
+            return;
+        };
+        let handle = self.clone();
+        runtime.spawn(async move {
+            {
+                let _gate = handle.slot.gate.lock().await;
+                let fresh = handle.slot.current.load().as_ref().is_some_and(|c| {
+                    handle.inner.clock.now_ms() < c.soft_at_ms
+                });
+                if !fresh {
+                    let epoch = handle.slot.epoch.load(Ordering::Acquire);
+                    let outcome = handle.refresh_locked(Mode::Background).await;
+                    handle.record_attempt(epoch, outcome.as_ref().err());
+                }
+            }
+            handle.slot.refreshing.store(false, Ordering::Release);
+        });
+    }
+
+    /// The slow path: wait for the gate, re-check, then refresh (or share the error of the
+    /// attempt that finished while this caller waited).
+    async fn wait_for_refresh(&self) -> Result<Arc<AccessToken>, AuthError> {
+        let epoch_before = self.slot.epoch.load(Ordering::Acquire);
+        let _gate = self.slot.gate.lock().await;
+        if let Some(token) = self.usable_now() {
+            return Ok(token);
+        }
+        let epoch = self.slot.epoch.load(Ordering::Acquire);
+        if epoch != epoch_before {
+            let last = self
+                .slot
+                .last_attempt
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if last.epoch == epoch
+                && let Some(error) = &last.error
+            {
+                return Err(error.clone());
+            }
+        }
+        let outcome = self.refresh_locked(Mode::Blocking).await;
+        self.record_attempt(epoch, outcome.as_ref().err());
+        outcome
+    }
+
+    fn record_attempt(&self, epoch: u64, error: Option<&AuthError>) {
+        let mut last = self
+            .slot
+            .last_attempt
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        last.epoch = epoch + 1;
+        last.error = error.cloned();
+        self.slot.epoch.store(epoch + 1, Ordering::Release);
+    }
+
+    /// The cached token if it is before hard expiry, without starting anything.
+    fn usable_now(&self) -> Option<Arc<AccessToken>> {
+        let guard = self.slot.current.load();
+        let cached = guard.as_ref()?;
+        (self.inner.clock.now_ms() < cached.hard_at_ms).then(|| cached.token.clone())
+    }
+
+    fn install(&self, token: Arc<AccessToken>) -> Arc<AccessToken> {
+        let (soft_at_ms, hard_at_ms) = self
+            .inner
+            .policy
+            .windows(&token, rand::rng().random_range(0.0..=1.0));
+        self.slot.current.store(Some(Arc::new(Cached {
+            token: token.clone(),
+            soft_at_ms,
+            hard_at_ms,
+        })));
+        token
+    }
+
+    /// A token is fresh when it is before its unjittered refresh time.
+    fn is_fresh(&self, token: &AccessToken, now: u64) -> bool {
+        now < self.inner.policy.windows(token, 0.0).0
+    }
+
+    fn is_usable(&self, token: &AccessToken, now: u64) -> bool {
+        now < self.inner.policy.windows(token, 0.0).1
+    }
+
+    /// Refreshes with the gate held: stores first, then (under a shared lock if a store has
+    /// one) the endpoint. On failure a token before hard expiry is served instead of the error.
+    async fn refresh_locked(&self, mode: Mode) -> Result<Arc<AccessToken>, AuthError> {
+        let now = self.inner.clock.now_ms();
+        let current = self.slot.current.load_full().map(|c| c.token.clone());
+        let mut fallback = current.clone().filter(|t| self.is_usable(t, now));
+        if let Some(found) = self.load_from_stores(current.as_deref(), &mut fallback).await {
+            return Ok(self.install(found));
+        }
+        let deadline = now.saturating_add(ms(self.inner.policy.load_timeout));
+        match self.fetch_coordinated(current.as_deref(), deadline).await {
+            Ok(token) => Ok(self.install(token)),
+            Err(error) => match fallback {
+                Some(still_valid) => {
+                    tracing::warn!(
+                        %error,
+                        client_id = self.slot.settings.client_id(),
+                        seconds_left = still_valid.remaining_secs(self.inner.clock.now_ms()),
+                        "token refresh failed; serving the current token, which is still valid"
+                    );
+                    if mode == Mode::Blocking || current.is_none() {
+                        self.install(still_valid.clone());
+                    }
+                    Ok(still_valid)
+                }
+                None => Err(error),
+            },
+        }
+    }
+
+    /// A fresh token from a store that is not `current`; writes it to the tiers before the
+    /// one it came from. Notes the best still-usable stored token in `fallback`.
+    async fn load_from_stores(
+        &self,
+        current: Option<&AccessToken>,
+        fallback: &mut Option<Arc<AccessToken>>,
+    ) -> Option<Arc<AccessToken>> {
+        let (key, secret) = (&self.slot.key, self.slot.settings.client_secret());
+        for (tier, store) in self.inner.stores.iter().enumerate() {
+            let loaded = match store.load(key, secret).await {
+                Ok(loaded) => loaded,
+                Err(error) => {
+                    tracing::debug!(%error, "token store read failed; treating it as a miss");
+                    continue;
+                }
+            };
+            let Some(token) = loaded else { continue };
+            let now = self.inner.clock.now_ms();
+            let is_current = current.is_some_and(|c| c.same_token(&token));
+            if !is_current && self.is_fresh(&token, now) {
+                tracing::debug!(store = store.name(), "token taken from store");
+                for earlier in &self.inner.stores[..tier] {
+                    if let Err(error) = earlier.save(key, secret, &token).await {
+                        tracing::debug!(%error, "token store write failed");
+                    }
+                }
+                return Some(Arc::new(token));
+            }
+            let better = fallback
+                .as_ref()
+                .is_none_or(|f| f.expires_at_ms() < token.expires_at_ms());
+            if self.is_usable(&token, now) && better {
+                *fallback = Some(Arc::new(token));
+            }
+        }
+        None
+    }
+
+    /// Fetches a new token, under the cross-process lock of the first store that has one;
+    /// waiters for another process's refresh take the token it writes.
+    async fn fetch_coordinated(
+        &self,
+        current: Option<&AccessToken>,
+        deadline: u64,
+    ) -> Result<Arc<AccessToken>, AuthError> {
+        let key = &self.slot.key;
+        loop {
+            let Some((store, attempt)) = self.try_shared_lock().await else {
+                return self.fetch_and_save(deadline).await;
+            };
+            match attempt {
+                Ok(LockAttempt::Acquired(lock)) => {
+                    // Re-read after taking the lock: the previous holder may have written one.
+                    let outcome = match self.load_from_stores(current, &mut None).await {
+                        Some(token) => Ok(token),
+                        None => self.fetch_and_save(deadline).await,
+                    };
+                    if let Err(error) = store.unlock(key, lock).await {
+                        tracing::debug!(%error, "could not release the refresh lock; it will expire");
+                    }
+                    return outcome;
+                }
+                Ok(LockAttempt::Held) if self.inner.clock.now_ms() < deadline => {
+                    tokio::time::sleep(self.inner.policy.lock_poll_interval).await;
+                    if let Some(token) = self.load_from_stores(current, &mut None).await {
+                        return Ok(token);
+                    }
+                }
+                Ok(LockAttempt::Held) => {
+                    tracing::debug!("refresh lock still held at the load timeout; fetching directly");
+                    let extended = deadline.saturating_add(ms(self.inner.policy.load_timeout));
+                    return self.fetch_and_save(extended).await;
+                }
+                Ok(LockAttempt::Unsupported) => return self.fetch_and_save(deadline).await,
+                Err(error) => {
+                    tracing::debug!(%error, "refresh lock unavailable; fetching directly");
+                    return self.fetch_and_save(deadline).await;
+                }
+            }
+        }
+    }
+
+    /// Tries the lock of each store in order; the first store that has locks answers. `None`
+    /// when no store has one.
+    async fn try_shared_lock(
+        &self,
+    ) -> Option<(&Arc<dyn TokenStore>, Result<LockAttempt, StoreError>)> {
+        for store in &self.inner.stores {
+            let attempt = store.try_lock(&self.slot.key).await;
+            if !matches!(attempt, Ok(LockAttempt::Unsupported)) {
+                return Some((store, attempt));
+            }
+        }
+        None
+    }
+
+    async fn fetch_and_save(&self, deadline: u64) -> Result<Arc<AccessToken>, AuthError> {
+        let token = self.fetch_with_retries(deadline).await?;
+        let (key, secret) = (&self.slot.key, self.slot.settings.client_secret());
+        for store in &self.inner.stores {
+            if let Err(error) = store.save(key, secret, &token).await {
+                tracing::debug!(%error, "token store write failed");
+            }
+        }
+        Ok(Arc::new(token))
+    }
+
+    /// Calls the endpoint until it answers, a permanent error comes back, or the next attempt
+    /// would start past `deadline`.
+    async fn fetch_with_retries(&self, deadline: u64) -> Result<AccessToken, AuthError> {
+        let clock = &self.inner.clock;
+        let started = clock.now_ms();
+        let mut attempts = 0u32;
+        loop {
+            attempts += 1;
+            let sent_at = clock.now_ms();
+            let remaining = Duration::from_millis(deadline.saturating_sub(sent_at).max(1));
+            self.inner.token_requests.fetch_add(1, Ordering::Relaxed);
+            let result = tokio::time::timeout(
+                remaining,
+                self.inner.endpoint.request_token(&self.slot.settings),
+            )
+            .await
+            .unwrap_or_else(|_| {
+                Err(AuthError::Transport {
+                    reason: "no answer before the load timeout".to_owned(),
+                    timeout: true,
+                })
+            });
+            let error = match result {
+                Ok(response) => return Ok(AccessToken::new(response, sent_at)),
+                Err(error) if !error.is_transient() => return Err(error),
+                Err(error) => error,
+            };
+            let delay = error
+                .retry_after()
+                .unwrap_or_else(|| self.inner.policy.backoff(attempts));
+            let now = clock.now_ms();
+            if now.saturating_add(ms(delay)) >= deadline {
+                return Err(AuthError::RetriesExhausted {
+                    attempts,
+                    elapsed_ms: now.saturating_sub(started),
+                    last: Box::new(error),
+                });
+            }
+            tracing::warn!(%error, attempt = attempts, retry_in_ms = ms(delay), "token request failed; retrying");
+            tokio::time::sleep(delay).await;
+        }
+    }
+}
