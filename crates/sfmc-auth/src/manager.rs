@@ -77,7 +77,11 @@ impl RefreshPolicy {
         let margin = ms(self.refresh_margin).min(lifetime / 2);
         let jitter_max = ms(self.refresh_jitter).min(margin / 5);
         // Truncation is intended: jitter is a whole number of milliseconds.
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            clippy::cast_precision_loss
+        )]
         let jitter = (jitter_max as f64 * jitter_fraction.clamp(0.0, 1.0)) as u64;
         let hard_margin = ms(self.hard_margin).min(lifetime / 10);
         let hard_at = expires_at.saturating_sub(hard_margin);
@@ -282,6 +286,11 @@ impl TokenHandle {
         &self.slot.settings
     }
 
+    /// The manager's clock, in Unix milliseconds.
+    pub fn now_ms(&self) -> u64 {
+        self.inner.clock.now_ms()
+    }
+
     /// The lock-free read: the cached token if it is before hard expiry, starting a background
     /// refresh when it is past soft expiry.
     #[inline]
@@ -314,7 +323,10 @@ impl TokenHandle {
                 tracing::debug!(%error, "could not remove an invalidated token from a store");
             }
         }
-        tracing::debug!(client_id = self.slot.settings.client_id(), "token invalidated");
+        tracing::debug!(
+            client_id = self.slot.settings.client_id(),
+            "token invalidated"
+        );
     }
 
     fn start_background_refresh(&self) {
@@ -329,9 +341,12 @@ impl TokenHandle {
         runtime.spawn(async move {
             {
                 let _gate = handle.slot.gate.lock().await;
-                let fresh = handle.slot.current.load().as_ref().is_some_and(|c| {
-                    handle.inner.clock.now_ms() < c.soft_at_ms
-                });
+                let fresh = handle
+                    .slot
+                    .current
+                    .load()
+                    .as_ref()
+                    .is_some_and(|c| handle.inner.clock.now_ms() < c.soft_at_ms);
                 if !fresh {
                     let epoch = handle.slot.epoch.load(Ordering::Acquire);
                     let outcome = handle.refresh_locked(Mode::Background).await;
@@ -414,7 +429,10 @@ impl TokenHandle {
         let now = self.inner.clock.now_ms();
         let current = self.slot.current.load_full().map(|c| c.token.clone());
         let mut fallback = current.clone().filter(|t| self.is_usable(t, now));
-        if let Some(found) = self.load_from_stores(current.as_deref(), &mut fallback).await {
+        if let Some(found) = self
+            .load_from_stores(current.as_deref(), &mut fallback)
+            .await
+        {
             return Ok(self.install(found));
         }
         let deadline = now.saturating_add(ms(self.inner.policy.load_timeout));
@@ -507,7 +525,9 @@ impl TokenHandle {
                     }
                 }
                 Ok(LockAttempt::Held) => {
-                    tracing::debug!("refresh lock still held at the load timeout; fetching directly");
+                    tracing::debug!(
+                        "refresh lock still held at the load timeout; fetching directly"
+                    );
                     let extended = deadline.saturating_add(ms(self.inner.policy.load_timeout));
                     return self.fetch_and_save(extended).await;
                 }

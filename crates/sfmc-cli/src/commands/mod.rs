@@ -1,0 +1,36 @@
+//! One module per command; [`run`] dispatches.
+
+mod cache;
+mod emulator;
+mod token;
+mod userinfo;
+
+use std::sync::Arc;
+
+use sfmc_auth::TokenStore;
+
+use crate::cli::Command;
+use crate::exit::Failure;
+use crate::output;
+
+/// Runs one command.
+pub async fn run(command: Command) -> Result<(), Failure> {
+    match command {
+        Command::Token(args) => token::run(&args).await,
+        Command::Userinfo(args) => userinfo::run(&args).await,
+        Command::Subdomain { base_uri } => {
+            let subdomain = sfmc_auth::subdomain_from_base_uri(&base_uri)?;
+            output::line(&subdomain)
+        }
+        Command::Emulator(args) => emulator::run(args).await,
+        Command::Cache { action } => cache::run(&action),
+    }
+}
+
+/// The Redis tier for `--token-cache URL`.
+pub fn shared_store(url: &str) -> Result<Arc<dyn TokenStore>, Failure> {
+    let config = sfmc_auth::store::RedisStoreConfig::new(url);
+    let store = sfmc_auth::store::RedisStore::new(config)
+        .map_err(|e| Failure::config(format!("token cache: {e}")))?;
+    Ok(Arc::new(store))
+}

@@ -1,0 +1,29 @@
+//! `sfmc userinfo`: verifies the token with `GET /v2/userinfo`; a 401 invalidates the token and
+//! retries once with a new one.
+
+use sfmc_auth::{UserInfo, fetch_userinfo};
+
+use crate::cli::ConnectionArgs;
+use crate::connection::Connection;
+use crate::exit::Failure;
+use crate::output;
+
+/// Calls userinfo and prints its JSON.
+pub async fn run(args: &ConnectionArgs) -> Result<(), Failure> {
+    let connection = Connection::open(args).await?;
+    let handle = &connection.handle;
+    let http = connection.http.http();
+    for attempt in 0..2 {
+        let token = handle.token().await?;
+        match fetch_userinfo(http, handle.settings(), &token).await? {
+            UserInfo::Ok(info) => return output::json(&info),
+            UserInfo::Unauthorized => {
+                tracing::debug!(attempt, "userinfo answered 401; invalidating the token");
+                handle.invalidate(&token).await;
+            }
+        }
+    }
+    Err(Failure::rejected(
+        "Marketing Cloud answered 401 Not Authorized to a new token — check the package's permissions in Setup → Apps → Installed Packages",
+    ))
+}

@@ -1,0 +1,154 @@
+//! Turns [`ConnectionArgs`] (flags and `SFMC_*` variables) into a token handle: validated
+//! settings, the client secret (file, environment or prompt — never a flag value), the cache
+//! tiers, and, for `--emulated`, an in-process emulator.
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::sync::Arc;
+
+use secrecy::SecretString;
+use sfmc_auth::{
+    AuthBaseUrl, ConnectionSettings, FileStore, HttpTimeouts, HttpTokenEndpoint, TokenHandle,
+    TokenManager, subdomain_from_base_uri,
+};
+use sfmc_emulator::{EmulatorConfig, RunningEmulator};
+
+use crate::cli::ConnectionArgs;
+use crate::exit::Failure;
+
+/// The longest secret file read.
+const MAX_SECRET_FILE: u64 = 4096;
+
+/// A ready connection: the token handle, the HTTP client, and the emulator it may run on.
+pub struct Connection {
+    /// The token of the package.
+    pub handle: TokenHandle,
+    /// The pooled HTTP client (for API calls next to the token).
+    pub http: HttpTokenEndpoint,
+    /// Kept alive for `--emulated`.
+    _emulator: Option<RunningEmulator>,
+}
+
+impl Connection {
+    /// Opens the connection the arguments describe. Nothing is sent yet.
+    pub async fn open(args: &ConnectionArgs) -> Result<Self, Failure> {
+        if args.client_secret.is_some() {
+            return Err(Failure::config(
+                "--client-secret is not accepted: a secret on the command line is visible to other users; set SFMC_CLIENT_SECRET, pass --client-secret-file PATH, or answer the prompt",
+            ));
+        }
+        let http = HttpTokenEndpoint::new(HttpTimeouts::default())?;
+        let (settings, emulator) = if args.emulated {
+            let emulator = sfmc_emulator::start(EmulatorConfig::demo(), ([127, 0, 0, 1], 0).into())
+                .await
+                .map_err(|e| Failure::unavailable(format!("cannot start the emulator: {e}")))?;
+            let package = &EmulatorConfig::demo().packages[0];
+            let settings = ConnectionSettings::new(
+                AuthBaseUrl::parse(&emulator.url())?,
+                &package.client_id,
+                SecretString::from(package.client_secret.clone()),
+            )?;
+            (settings, Some(emulator))
+        } else {
+            let settings = ConnectionSettings::new(
+                auth_base(args)?,
+                args.client_id.as_deref().ok_or_else(|| {
+                    Failure::config("client id: not set; set SFMC_CLIENT_ID or pass --client-id")
+                })?,
+                client_secret(args.client_secret_file.as_deref())?,
+            )?;
+            (settings, None)
+        };
+        let settings = with_options(settings, args)?;
+        let mut manager = TokenManager::builder().endpoint(Arc::new(http.clone()));
+        if !args.no_cache && !args.emulated {
+            match FileStore::user_dir() {
+                Some(dir) => manager = manager.store(Arc::new(FileStore::new(dir))),
+                None => tracing::debug!("no cache directory (set SFMC_CACHE_DIR); not caching"),
+            }
+            if let Some(url) = &args.token_cache {
+                manager = manager.store(crate::commands::shared_store(url)?);
+            }
+        }
+        let manager = manager.build()?;
+        Ok(Self {
+            handle: manager.handle(settings),
+            http,
+            _emulator: emulator,
+        })
+    }
+}
+
+fn with_options(
+    mut settings: ConnectionSettings,
+    args: &ConnectionArgs,
+) -> Result<ConnectionSettings, Failure> {
+    if let Some(account_id) = &args.account_id {
+        settings = settings.with_account_id(account_id)?;
+    }
+    if let Some(scope) = &args.scope {
+        settings = settings.with_scope(scope)?;
+    }
+    Ok(settings)
+}
+
+/// The auth base URL from `--auth-base-uri`/`SFMC_AUTH_BASE_URI` or `--subdomain`/`SFMC_SUBDOMAIN`.
+fn auth_base(args: &ConnectionArgs) -> Result<AuthBaseUrl, Failure> {
+    match (&args.auth_base_uri, &args.subdomain) {
+        (Some(uri), Some(subdomain)) => {
+            let base = AuthBaseUrl::parse(uri)?;
+            let from_uri = subdomain_from_base_uri(uri).ok();
+            let given = sfmc_auth::validate_subdomain(subdomain)?;
+            if from_uri.is_some_and(|s| s != given) {
+                return Err(Failure::config(
+                    "subdomain and auth base URI disagree; set only one of SFMC_SUBDOMAIN and SFMC_AUTH_BASE_URI",
+                ));
+            }
+            Ok(base)
+        }
+        (Some(uri), None) => Ok(AuthBaseUrl::parse(uri)?),
+        (None, Some(subdomain)) => Ok(AuthBaseUrl::from_subdomain(subdomain)?),
+        (None, None) => Err(Failure::config(
+            "subdomain: not set; set SFMC_SUBDOMAIN (or SFMC_AUTH_BASE_URI), pass --subdomain, or try --emulated",
+        )),
+    }
+}
+
+/// The client secret: `--client-secret-file`, else `SFMC_CLIENT_SECRET`, else a no-echo prompt
+/// on a terminal.
+fn client_secret(file: Option<&Path>) -> Result<SecretString, Failure> {
+    if let Some(path) = file {
+        return read_secret_file(path);
+    }
+    if let Ok(secret) = std::env::var("SFMC_CLIENT_SECRET")
+        && !secret.is_empty()
+    {
+        return Ok(SecretString::from(secret));
+    }
+    if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
+        let secret = rpassword::prompt_password("Client secret: ")
+            .map_err(|e| Failure::config(format!("client secret: cannot read the prompt: {e}")))?;
+        return Ok(SecretString::from(secret));
+    }
+    Err(Failure::config(
+        "client secret: not set; set SFMC_CLIENT_SECRET, pass --client-secret-file PATH, or run on a terminal to be prompted",
+    ))
+}
+
+fn read_secret_file(path: &Path) -> Result<SecretString, Failure> {
+    use std::io::Read;
+    let name = path.display();
+    let file = std::fs::File::open(path)
+        .map_err(|e| Failure::config(format!("client secret file {name}: {e}")))?;
+    let mut text = String::new();
+    file.take(MAX_SECRET_FILE + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| Failure::config(format!("client secret file {name}: {e}")))?;
+    if text.len() as u64 > MAX_SECRET_FILE {
+        return Err(Failure::config(format!(
+            "client secret file {name}: longer than {MAX_SECRET_FILE} bytes"
+        )));
+    }
+    let trimmed = text.trim_end_matches(['\n', '\r']);
+    Ok(SecretString::from(trimmed.to_owned()))
+}

@@ -1,0 +1,72 @@
+//! Exit codes and the [`Failure`] every command returns: 0 success; 2 bad input or
+//! configuration; 3 rejected by Marketing Cloud; 4 Marketing Cloud unreachable, failing or
+//! throttling after retries.
+
+use std::fmt;
+
+use sfmc_auth::AuthError;
+
+/// Bad input or configuration (also clap's code for usage errors).
+pub const CONFIG: u8 = 2;
+/// Marketing Cloud rejected the credentials or the token.
+pub const REJECTED: u8 = 3;
+/// Marketing Cloud unreachable, failing or throttling after retries.
+pub const UNAVAILABLE: u8 = 4;
+
+/// Why a command failed, with its exit code.
+#[derive(Debug)]
+pub struct Failure {
+    code: u8,
+    message: String,
+}
+
+impl Failure {
+    /// A configuration or input error.
+    pub fn config(message: impl Into<String>) -> Self {
+        Self {
+            code: CONFIG,
+            message: message.into(),
+        }
+    }
+
+    /// A rejection by Marketing Cloud.
+    pub fn rejected(message: impl Into<String>) -> Self {
+        Self {
+            code: REJECTED,
+            message: message.into(),
+        }
+    }
+
+    /// The service could not be used.
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self {
+            code: UNAVAILABLE,
+            message: message.into(),
+        }
+    }
+
+    /// The process exit code.
+    pub fn code(&self) -> u8 {
+        self.code
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<AuthError> for Failure {
+    fn from(error: AuthError) -> Self {
+        let code = match error.root() {
+            AuthError::Configuration { .. } => CONFIG,
+            AuthError::Rejected { .. } => REJECTED,
+            _ => UNAVAILABLE,
+        };
+        Self {
+            code,
+            message: error.to_string(),
+        }
+    }
+}
