@@ -80,6 +80,14 @@ pub struct ConnectionArgs {
         value_name = "URL"
     )]
     pub token_cache: Option<String>,
+    /// Give up on Marketing Cloud after this many seconds of retries.
+    #[arg(
+        long,
+        env = "SFMC_LOAD_TIMEOUT",
+        value_name = "SECS",
+        default_value_t = 30
+    )]
+    pub load_timeout: u64,
     /// Start an emulator in this process with a demo package and use it.
     #[arg(long)]
     pub emulated: bool,

@@ -5,11 +5,12 @@
 use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use secrecy::SecretString;
 use sfmc_auth::{
-    AuthBaseUrl, ConnectionSettings, FileStore, HttpTimeouts, HttpTokenEndpoint, TokenHandle,
-    TokenManager, subdomain_from_base_uri,
+    AuthBaseUrl, ConnectionSettings, FileStore, HttpTimeouts, HttpTokenEndpoint, RefreshPolicy,
+    TokenHandle, TokenManager, subdomain_from_base_uri,
 };
 use sfmc_emulator::{EmulatorConfig, RunningEmulator};
 
@@ -60,7 +61,16 @@ impl Connection {
             (settings, None)
         };
         let settings = with_options(settings, args)?;
-        let mut manager = TokenManager::builder().endpoint(Arc::new(http.clone()));
+        if args.load_timeout == 0 {
+            return Err(Failure::config("--load-timeout must be at least 1 second"));
+        }
+        let policy = RefreshPolicy {
+            load_timeout: Duration::from_secs(args.load_timeout),
+            ..RefreshPolicy::default()
+        };
+        let mut manager = TokenManager::builder()
+            .endpoint(Arc::new(http.clone()))
+            .policy(policy);
         if !args.no_cache && !args.emulated {
             match FileStore::user_dir() {
                 Some(dir) => manager = manager.store(Arc::new(FileStore::new(dir))),

@@ -1,0 +1,75 @@
+//! `sfmc emulator` as a process: the first stdout line is `listening on http://IP:PORT`, and
+//! `sfmc token` against it prints a token.
+
+mod support;
+
+use std::process::Stdio;
+
+use support::{bare, code, json, stderr};
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+#[tokio::test]
+async fn emulator_process_serves_tokens_to_sfmc_token() {
+    let mut emulator = bare(&[
+        "emulator",
+        "--listen",
+        "127.0.0.1:0",
+        "--client-id",
+        "cid",
+        "--client-secret",
+        "csecret",
+        "--account-id",
+        "123",
+        "--scope",
+        "email_read",
+        "--token-ttl",
+        "600",
+    ])
+    .stdout(Stdio::piped())
+    .kill_on_drop(true)
+    .spawn()
+    .unwrap();
+    let mut lines = BufReader::new(emulator.stdout.take().unwrap()).lines();
+    let first = lines.next_line().await.unwrap().expect("a first line");
+    let url = first
+        .strip_prefix("listening on ")
+        .expect(&first)
+        .to_owned();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+
+    let output = bare(&["token", "--no-cache", "--client-id", "cid"])
+        .env("SFMC_AUTH_BASE_URI", &url)
+        .env("SFMC_CLIENT_SECRET", "csecret")
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let token = json(&output);
+    assert_eq!(token["scope"], "email_read");
+    assert!(token["expires_in"].as_u64().unwrap() <= 600);
+
+    let stats: serde_json::Value = reqwest::get(format!("{url}/_emulator/stats"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stats["token_requests"], 1);
+    emulator.kill().await.unwrap();
+}
+
+#[tokio::test]
+async fn emulator_refuses_a_busy_address() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let output = bare(&["emulator", "--listen", &addr])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("cannot listen"),
+        "{}",
+        stderr(&output)
+    );
+}
