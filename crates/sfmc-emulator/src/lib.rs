@@ -1,0 +1,75 @@
+//! A local Salesforce Marketing Cloud for tests and demos: an axum server with in-memory state
+//! that answers like the live service (see `shared/SFMC-API.md`), not like any client expects.
+//!
+//! - `POST /v2/token` (client credentials; JSON or form body), `GET /v2/userinfo`,
+//!   `GET /platform/v1/tokenContext`; every other path answers 401 `Not Authorized` without a
+//!   valid bearer token and 404 with one.
+//! - Paths match case-insensitively and with `//` runs collapsed.
+//! - Control plane under `/_emulator/`: `GET stats`, `GET|POST|DELETE faults`, `POST revoke`.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! let emulator = sfmc_emulator::start(sfmc_emulator::EmulatorConfig::demo(), "127.0.0.1:0".parse().unwrap()).await?;
+//! let auth_base = emulator.url(); // http://127.0.0.1:PORT
+//! # let _ = auth_base;
+//! emulator.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! This crate shares no code with the client crates, so it cannot hide their bugs.
+//!
+//! # Choices where SFMC-API.md is silent
+//!
+//! - Token checks run in this order: body parses, `grant_type` (present, then
+//!   `client_credentials`), `client_id` (present, then known), `client_secret` (present, then
+//!   right), `account_id` (reachable). Missing fields, wrong JSON types, repeated form fields and
+//!   unparsable bodies are 400 `invalid_request`; an unreachable `account_id` (or a package with
+//!   no business unit) is 401 `unauthorized_client` with "The client is not authorized to access
+//!   the requested business unit (account_id). Make sure that the installed package has access
+//!   to that business unit."; the real-but-unemulated grant types (`authorization_code`,
+//!   `refresh_token`, jwt-bearer) get 400 `unsupported_grant_type` saying only
+//!   `client_credentials` is emulated. `account_id` that is `null` or `""` means "omitted".
+//! - The body is JSON for `application/json` (or `*+json`), a form for
+//!   `application/x-www-form-urlencoded`; with no or another content type, a body starting with
+//!   `{` is JSON and anything else a form. Token responses carry `Cache-Control: no-store`.
+//! - Granted scopes are listed in the package's configured order.
+//! - Instance URLs are `http://{Host header}/` (the bound address when `Host` is missing or not
+//!   a plain `host[:port]`).
+//! - Tokens are self-contained and HMAC-signed (nothing stored per token, so memory stays flat
+//!   under any number of token requests); tokens of another emulator instance are refused.
+//! - Unknown paths with a valid token: 404 `{"message":"Resource not found","errorcode":404,…}`;
+//!   a known path with another method: 405 with errorcode 405. Salesforce documents no codes for
+//!   these; the status is reused as `errorcode`. A trailing `/` on a path is ignored.
+//! - Injected faults: 429 is the rate-limit body (errorcode 50100, `retryAfter` 5, header
+//!   `Retry-After: 5`) on both targets, 401 is the live `Not Authorized` body, any other status
+//!   is the REST error shape with the status's reason as `message` and the status as
+//!   `errorcode`. Over HTTP, `status` must be 200–599, `count` ≥ 1, `delay_ms` ≤ one hour, and
+//!   unknown fields are refused. API faults apply before the token check.
+//! - `token_requests_by_client` counts requests naming a configured client id (before any fault
+//!   or check), so unknown ids cannot grow it.
+
+mod app;
+mod clock;
+mod config;
+mod control;
+mod faults;
+mod gate;
+mod paths;
+mod rest;
+mod server;
+mod state;
+mod stats;
+mod token;
+mod tokens;
+mod userinfo;
+
+pub use app::router;
+pub use config::{
+    DEFAULT_TOKEN_TTL_SECS, DEMO_ACCOUNT_ID, DEMO_CHILD_ACCOUNT_ID, DEMO_CLIENT_ID,
+    DEMO_CLIENT_SECRET, EmulatorConfig, Package,
+};
+pub use faults::{Fault, FaultTarget};
+pub use paths::OriginalPath;
+pub use server::{RunningEmulator, start};
+pub use state::EmulatorHandle;
+pub use stats::Stats;

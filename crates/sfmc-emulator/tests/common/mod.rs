@@ -1,0 +1,70 @@
+//! Helpers shared by the integration tests: a demo emulator on a free port and small
+//! request wrappers.
+#![allow(dead_code)] // each test binary uses a different subset
+#![allow(clippy::unwrap_used)] // test helpers may unwrap
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use sfmc_emulator::{EmulatorConfig, RunningEmulator, start};
+
+pub const CLIENT_ID: &str = "demo-client-id";
+pub const CLIENT_SECRET: &str = "demo-client-secret";
+
+pub const NOT_AUTHORIZED: &str = r#"{"message":"Not Authorized","errorcode":0,"documentation":"https://developer.salesforce.com/docs/atlas.en-us.mc-apis.meta/mc-apis/error-handling.htm"}"#;
+
+pub async fn emulator() -> RunningEmulator {
+    emulator_with(EmulatorConfig::demo()).await
+}
+
+pub async fn emulator_with(config: EmulatorConfig) -> RunningEmulator {
+    start(config, "127.0.0.1:0".parse().unwrap()).await.unwrap()
+}
+
+/// A client that ignores proxy variables of the environment.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder().no_proxy().build().unwrap()
+}
+
+pub fn credentials() -> Value {
+    json!({"grant_type": "client_credentials", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET})
+}
+
+/// Status and JSON body of a response (Null when the body is not JSON).
+pub async fn status_json(response: reqwest::Response) -> (StatusCode, Value) {
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+pub async fn post_token(emu: &RunningEmulator, body: &Value) -> (StatusCode, Value) {
+    let response = client()
+        .post(format!("{}/v2/token", emu.url()))
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    status_json(response).await
+}
+
+/// A fresh access token for the demo package (optionally for `account_id`).
+pub async fn access_token(emu: &RunningEmulator, account_id: Option<&str>) -> String {
+    let mut body = credentials();
+    if let Some(id) = account_id {
+        body["account_id"] = json!(id);
+    }
+    let (status, json) = post_token(emu, &body).await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    json["access_token"].as_str().unwrap().to_owned()
+}
+
+pub async fn get(emu: &RunningEmulator, path: &str, token: Option<&str>) -> (StatusCode, Value) {
+    let mut request = client().get(format!("{}{path}", emu.url()));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    status_json(request.send().await.unwrap()).await
+}
+
+pub fn not_authorized() -> Value {
+    serde_json::from_str(NOT_AUTHORIZED).unwrap()
+}
