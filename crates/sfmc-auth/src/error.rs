@@ -16,7 +16,9 @@ pub enum AuthError {
     /// Marketing Cloud refused the request (`invalid_client`, `unauthorized_client`,
     /// `unsupported_grant_type`, `invalid_request`, …): fix the installed package or the
     /// settings; retrying will not help.
-    #[error("Marketing Cloud rejected the token request ({error}): {description} — {INSTALLED_PACKAGE_HINT}")]
+    #[error(
+        "Marketing Cloud rejected the token request ({error}): {description} — {INSTALLED_PACKAGE_HINT}"
+    )]
     Rejected {
         /// HTTP status of the answer.
         status: u16,
@@ -73,9 +75,7 @@ pub enum AuthError {
 }
 
 fn retry_after_text(retry_after: Option<Duration>) -> String {
-    retry_after.map_or_else(String::new, |d| {
-        format!("; retry after {} s", d.as_secs())
-    })
+    retry_after.map_or_else(String::new, |d| format!("; retry after {} s", d.as_secs()))
 }
 
 impl AuthError {

@@ -172,7 +172,10 @@ mod tests {
         let secret = SecretString::from("s3cret");
         let sealed = seal(&secret, &key("a"), &token("t"));
         for len in 0..sealed.len() {
-            assert!(unseal(&secret, &key("a"), &sealed[..len]).is_none(), "len {len}");
+            assert!(
+                unseal(&secret, &key("a"), &sealed[..len]).is_none(),
+                "len {len}"
+            );
         }
         for i in 0..sealed.len() {
             let mut flipped = sealed.clone();

@@ -80,13 +80,16 @@ fn describe_char(c: char) -> String {
 pub fn subdomain_from_base_uri(base_uri: &str) -> Result<String, AuthError> {
     let field = "base URI";
     let trimmed = base_uri.trim();
-    let url = Url::parse(trimmed)
-        .map_err(|e| AuthError::config(field, format!("is not a URL ({e})")))?;
+    let url =
+        Url::parse(trimmed).map_err(|e| AuthError::config(field, format!("is not a URL ({e})")))?;
     if url.scheme() != "https" {
         return Err(AuthError::config(field, "must start with https://"));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(AuthError::config(field, "must not contain user information ('@')"));
+        return Err(AuthError::config(
+            field,
+            "must not contain user information ('@')",
+        ));
     }
     if url.port().is_some() {
         return Err(AuthError::config(field, "must not contain a port"));
@@ -145,7 +148,10 @@ impl AuthBaseUrl {
         let mut url =
             Url::parse(raw).map_err(|e| AuthError::config(field, format!("is not a URL ({e})")))?;
         if !url.username().is_empty() || url.password().is_some() {
-            return Err(AuthError::config(field, "must not contain user information ('@')"));
+            return Err(AuthError::config(
+                field,
+                "must not contain user information ('@')",
+            ));
         }
         if url.query().is_some() || url.fragment().is_some() {
             return Err(AuthError::config(field, "must not contain '?' or '#'"));
@@ -179,12 +185,12 @@ impl AuthBaseUrl {
             .is_some_and(|h| h.ends_with(&format!(".auth.{MC_DOMAIN}")));
         if is_mc_auth {
             // Re-validate the subdomain label of Marketing Cloud hosts.
-            subdomain_from_base_uri(&format!(
-                "https://{}/",
-                url.host_str().unwrap_or_default()
-            ))?;
+            subdomain_from_base_uri(&format!("https://{}/", url.host_str().unwrap_or_default()))?;
         } else if !loopback {
-            tracing::warn!(host = url.host_str().unwrap_or_default(), "auth base URI is not a Marketing Cloud host");
+            tracing::warn!(
+                host = url.host_str().unwrap_or_default(),
+                "auth base URI is not a Marketing Cloud host"
+            );
         }
         Ok(Self(url))
     }
@@ -217,7 +223,9 @@ impl AuthBaseUrl {
 
 impl fmt::Debug for AuthBaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("AuthBaseUrl").field(&self.0.as_str()).finish()
+        f.debug_tuple("AuthBaseUrl")
+            .field(&self.0.as_str())
+            .finish()
     }
 }
 
@@ -281,16 +289,16 @@ pub fn parse_scopes(raw: &str) -> Result<Vec<String>, AuthError> {
     }
     let mut scopes = Vec::new();
     for scope in raw.split_ascii_whitespace() {
-        if let Some(bad) = scope.chars().find(|c| !c.is_ascii_graphic() || *c == '"' || *c == '\\') {
+        if let Some(bad) = scope
+            .chars()
+            .find(|c| !c.is_ascii_graphic() || *c == '"' || *c == '\\')
+        {
             return Err(AuthError::config(
                 field,
                 format!("contains {}", describe_char(bad)),
             ));
         }
         scopes.push(scope.to_owned());
-    }
-    if raw.chars().any(|c| !c.is_ascii()) {
-        return Err(AuthError::config(field, "contains non-ASCII characters"));
     }
     scopes.sort();
     scopes.dedup();

@@ -47,7 +47,10 @@ impl fmt::Debug for TokenResponse {
             .field("scope", &self.scope)
             .field("rest_instance_url", &self.rest_instance_url)
             .field("soap_instance_url", &self.soap_instance_url)
-            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "[REDACTED]"))
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "[REDACTED]"),
+            )
             .finish()
     }
 }

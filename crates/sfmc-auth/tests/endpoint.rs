@@ -1,6 +1,8 @@
 //! `POST /v2/token` against the emulator (success and every error row) and against a canned
 //! server (malformed answers): typed errors, never a panic, never a body in an error.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly on unexpected errors
+
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -1,6 +1,8 @@
 //! A token fetch and a 401 invalidation with tracing at TRACE, captured into a buffer: the
 //! buffer holds neither the client secret nor the token.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly on unexpected errors
+
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 

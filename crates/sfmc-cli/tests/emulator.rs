@@ -1,6 +1,8 @@
 //! `sfmc emulator` as a process: the first stdout line is `listening on http://IP:PORT`, and
 //! `sfmc token` against it prints a token.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly on unexpected errors
+
 mod support;
 
 use std::process::Stdio;

@@ -1,6 +1,8 @@
 //! `sfmc token`, `sfmc userinfo`, `sfmc subdomain` and `sfmc cache` as a user runs them: exit
 //! codes, output, cache behaviour and secrets kept out of output.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly on unexpected errors
+
 mod support;
 
 use support::{Env, bare, code, json, stderr, stdout};

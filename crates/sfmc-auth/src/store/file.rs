@@ -70,7 +70,8 @@ impl FileStore {
             let name = name.to_string_lossy();
             let ours = name.ends_with(SUFFIX) || (name.starts_with('.') && name.ends_with(".tmp"));
             if ours {
-                fs::remove_file(entry.path()).map_err(|e| self.error("remove", &entry.path(), &e))?;
+                fs::remove_file(entry.path())
+                    .map_err(|e| self.error("remove", &entry.path(), &e))?;
                 removed += 1;
             }
         }

@@ -1,5 +1,6 @@
 //! Runs the real `sfmc` binary against an in-process emulator, with a private cache directory.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly on unexpected errors
 #![allow(dead_code)] // each test file uses a different part
 
 use std::path::{Path, PathBuf};
