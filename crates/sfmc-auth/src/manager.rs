@@ -262,6 +262,15 @@ impl fmt::Debug for TokenHandle {
     }
 }
 
+/// Clears a flag when dropped.
+struct ClearOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for ClearOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
+
 /// How a refresh was started, which decides what a failure means.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -339,21 +348,20 @@ impl TokenHandle {
         };
         let handle = self.clone();
         runtime.spawn(async move {
-            {
-                let _gate = handle.slot.gate.lock().await;
-                let fresh = handle
-                    .slot
-                    .current
-                    .load()
-                    .as_ref()
-                    .is_some_and(|c| handle.inner.clock.now_ms() < c.soft_at_ms);
-                if !fresh {
-                    let epoch = handle.slot.epoch.load(Ordering::Acquire);
-                    let outcome = handle.refresh_locked(Mode::Background).await;
-                    handle.record_attempt(epoch, outcome.as_ref().err());
-                }
+            // Cleared however the task ends (done, panicked or cancelled at runtime shutdown).
+            let _clear = ClearOnDrop(&handle.slot.refreshing);
+            let _gate = handle.slot.gate.lock().await;
+            let fresh = handle
+                .slot
+                .current
+                .load()
+                .as_ref()
+                .is_some_and(|c| handle.inner.clock.now_ms() < c.soft_at_ms);
+            if !fresh {
+                let epoch = handle.slot.epoch.load(Ordering::Acquire);
+                let outcome = handle.refresh_locked(Mode::Background).await;
+                handle.record_attempt(epoch, outcome.as_ref().err());
             }
-            handle.slot.refreshing.store(false, Ordering::Release);
         });
     }
 
