@@ -6,6 +6,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -53,33 +54,47 @@ impl Default for HttpTimeouts {
 }
 
 /// The HTTP token endpoint of Marketing Cloud (or an emulator).
+///
+/// The `reqwest` client is built on first use: building it loads the system's root
+/// certificates, which a run served from the token cache never needs.
 #[derive(Clone)]
 pub struct HttpTokenEndpoint {
-    http: reqwest::Client,
+    timeouts: HttpTimeouts,
+    http: Arc<OnceLock<Result<reqwest::Client, String>>>,
 }
 
 impl fmt::Debug for HttpTokenEndpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("HttpTokenEndpoint").finish_non_exhaustive()
+        f.debug_struct("HttpTokenEndpoint")
+            .field("timeouts", &self.timeouts)
+            .finish_non_exhaustive()
     }
 }
 
 impl HttpTokenEndpoint {
-    /// An endpoint over a new client with the given timeouts.
-    pub fn new(timeouts: HttpTimeouts) -> Result<Self, AuthError> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(timeouts.connect)
-            .timeout(timeouts.request)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("sfmc/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| AuthError::config("HTTP client", error_chain(&e)))?;
-        Ok(Self { http })
+    /// An endpoint whose client (built on first use) has the given timeouts.
+    pub fn new(timeouts: HttpTimeouts) -> Self {
+        Self {
+            timeouts,
+            http: Arc::default(),
+        }
     }
 
-    /// The underlying client (one per process: share it for API calls too).
-    pub fn http(&self) -> &reqwest::Client {
-        &self.http
+    /// The underlying client (one per process: share it for API calls too). Fails only if
+    /// the TLS backend cannot start.
+    pub fn http(&self) -> Result<&reqwest::Client, AuthError> {
+        self.http
+            .get_or_init(|| {
+                reqwest::Client::builder()
+                    .connect_timeout(self.timeouts.connect)
+                    .timeout(self.timeouts.request)
+                    .redirect(reqwest::redirect::Policy::none())
+                    .user_agent(concat!("sfmc/", env!("CARGO_PKG_VERSION")))
+                    .build()
+                    .map_err(|e| error_chain(&e))
+            })
+            .as_ref()
+            .map_err(|reason| AuthError::config("HTTP client", reason.clone()))
     }
 
     async fn post_token(&self, settings: &ConnectionSettings) -> Result<TokenResponse, AuthError> {
@@ -99,7 +114,7 @@ impl HttpTokenEndpoint {
         let url = settings.auth_base().token_url();
         tracing::debug!(url = %url, client_id = settings.client_id(), account_id = settings.account_id(), "requesting an access token");
         let response = self
-            .http
+            .http()?
             .post(url)
             .header(ACCEPT, "application/json")
             .json(&body)

@@ -184,11 +184,20 @@ impl TokenManagerBuilder {
         self
     }
 
-    /// The manager.
+    /// The manager; refuses a policy with a zero load timeout or lock poll interval.
     pub fn build(self) -> Result<TokenManager, AuthError> {
+        if self.policy.load_timeout.is_zero() {
+            return Err(AuthError::config("load timeout", "must be more than zero"));
+        }
+        if self.policy.lock_poll_interval.is_zero() {
+            return Err(AuthError::config(
+                "lock poll interval",
+                "must be more than zero",
+            ));
+        }
         let endpoint = match self.endpoint {
             Some(endpoint) => endpoint,
-            None => Arc::new(HttpTokenEndpoint::new(HttpTimeouts::default())?),
+            None => Arc::new(HttpTokenEndpoint::new(HttpTimeouts::default())),
         };
         Ok(TokenManager {
             inner: Arc::new(Inner {

@@ -35,7 +35,6 @@ fn endpoint() -> HttpTokenEndpoint {
         connect: Duration::from_secs(5),
         request: Duration::from_secs(10),
     })
-    .unwrap()
 }
 
 #[tokio::test]

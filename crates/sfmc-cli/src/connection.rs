@@ -38,7 +38,7 @@ impl Connection {
                 "--client-secret is not accepted: a secret on the command line is visible to other users; set SFMC_CLIENT_SECRET, pass --client-secret-file PATH, or answer the prompt",
             ));
         }
-        let http = HttpTokenEndpoint::new(HttpTimeouts::default())?;
+        let http = HttpTokenEndpoint::new(HttpTimeouts::default());
         let (settings, emulator) = if args.emulated {
             let emulator = sfmc_emulator::start(EmulatorConfig::demo(), ([127, 0, 0, 1], 0).into())
                 .await

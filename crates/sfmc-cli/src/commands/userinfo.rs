@@ -12,7 +12,7 @@ use crate::output;
 pub async fn run(args: &ConnectionArgs) -> Result<(), Failure> {
     let connection = Connection::open(args).await?;
     let handle = &connection.handle;
-    let http = connection.http.http();
+    let http = connection.http.http()?;
     for attempt in 0..2 {
         let token = handle.token().await?;
         match fetch_userinfo(http, handle.settings(), &token).await? {
