@@ -20,6 +20,8 @@ use std::time::Duration;
 
 use arc_swap::ArcSwapOption;
 use rand::Rng;
+use secrecy::ExposeSecret;
+use sha2::{Digest, Sha256};
 
 use crate::clock::{Clock, SystemClock};
 use crate::endpoint::{HttpTimeouts, HttpTokenEndpoint, TokenEndpoint};
@@ -49,6 +51,9 @@ pub struct RefreshPolicy {
     /// How often a caller waiting for another process's refresh (shared-store lock) looks
     /// for the new token.
     pub lock_poll_interval: Duration,
+    /// After a permanent rejection (e.g. `invalid_client`), callers get the same error without
+    /// a request for this long, so a misconfigured service cannot hammer the token endpoint.
+    pub rejection_cooldown: Duration,
 }
 
 impl Default for RefreshPolicy {
@@ -61,6 +66,7 @@ impl Default for RefreshPolicy {
             initial_backoff: Duration::from_millis(250),
             max_backoff: Duration::from_secs(8),
             lock_poll_interval: Duration::from_millis(100),
+            rejection_cooldown: Duration::from_secs(10),
         }
     }
 }
@@ -110,6 +116,23 @@ struct Cached {
 struct LastAttempt {
     epoch: u64,
     error: Option<AuthError>,
+    finished_at_ms: u64,
+}
+
+/// What a refresh produced: the token to hand out (or the error), and the failure of the
+/// fetch even when a still-valid token is handed out instead.
+struct Refresh {
+    token: Result<Arc<AccessToken>, AuthError>,
+    failure: Option<AuthError>,
+}
+
+impl Refresh {
+    fn fetched(token: Arc<AccessToken>) -> Self {
+        Self {
+            token: Ok(token),
+            failure: None,
+        }
+    }
 }
 
 /// The state of one key.
@@ -119,6 +142,8 @@ struct Slot {
     current: ArcSwapOption<Cached>,
     gate: tokio::sync::Mutex<()>,
     refreshing: AtomicBool,
+    /// No background refresh starts before this time (backoff after a failed one).
+    background_retry_at_ms: AtomicU64,
     epoch: AtomicU64,
     last_attempt: Mutex<LastAttempt>,
 }
@@ -128,7 +153,8 @@ struct Inner {
     clock: Arc<dyn Clock>,
     stores: Vec<Arc<dyn TokenStore>>,
     policy: RefreshPolicy,
-    slots: Mutex<HashMap<TokenKey, Arc<Slot>>>,
+    /// Slots by key and secret digest: a rotated or wrong secret never shares a token.
+    slots: Mutex<HashMap<(TokenKey, [u8; 32]), Arc<Slot>>>,
     token_requests: AtomicU64,
 }
 
@@ -219,16 +245,18 @@ impl TokenManager {
     }
 
     /// The handle for these settings: keep it, its reads are lock-free. Handles for settings
-    /// with the same [`TokenKey`] share one token.
+    /// with the same [`TokenKey`] and the same secret share one token.
     pub fn handle(&self, settings: ConnectionSettings) -> TokenHandle {
         let key = settings.key();
+        let secret_digest: [u8; 32] =
+            Sha256::digest(settings.client_secret().expose_secret().as_bytes()).into();
         let mut slots = self
             .inner
             .slots
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let slot = slots
-            .entry(key.clone())
+            .entry((key.clone(), secret_digest))
             .or_insert_with(|| {
                 Arc::new(Slot {
                     settings,
@@ -236,10 +264,12 @@ impl TokenManager {
                     current: ArcSwapOption::empty(),
                     gate: tokio::sync::Mutex::new(()),
                     refreshing: AtomicBool::new(false),
+                    background_retry_at_ms: AtomicU64::new(0),
                     epoch: AtomicU64::new(0),
                     last_attempt: Mutex::new(LastAttempt {
                         epoch: 0,
                         error: None,
+                        finished_at_ms: 0,
                     }),
                 })
             })
@@ -329,6 +359,8 @@ impl TokenHandle {
     /// Drops `failed` (a token that got a 401) from memory and stores, unless a newer token has
     /// replaced it already; the next [`TokenHandle::token`] fetches a new one.
     pub async fn invalidate(&self, failed: &AccessToken) {
+        // Under the gate, so no refresh reloads the failed token from a store meanwhile.
+        let _gate = self.slot.gate.lock().await;
         self.slot.current.rcu(|current| match current {
             Some(cached) if cached.token.same_token(failed) => None,
             other => other.clone(),
@@ -348,7 +380,9 @@ impl TokenHandle {
     }
 
     fn start_background_refresh(&self) {
-        if self.slot.refreshing.swap(true, Ordering::AcqRel) {
+        let retry_at = self.slot.background_retry_at_ms.load(Ordering::Acquire);
+        if self.inner.clock.now_ms() < retry_at || self.slot.refreshing.swap(true, Ordering::AcqRel)
+        {
             return;
         }
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
@@ -368,14 +402,38 @@ impl TokenHandle {
                 .is_some_and(|c| handle.inner.clock.now_ms() < c.soft_at_ms);
             if !fresh {
                 let epoch = handle.slot.epoch.load(Ordering::Acquire);
-                let outcome = handle.refresh_locked(Mode::Background).await;
-                handle.record_attempt(epoch, outcome.as_ref().err());
+                let refresh = handle.refresh_locked(Mode::Background).await;
+                let failure = refresh.failure.or(refresh.token.err());
+                if let Some(error) = &failure {
+                    // Permanent: no more background attempts for this token (callers past its
+                    // hard expiry try again). Transient: back off before the next one.
+                    let retry_at = if error.root().is_transient() {
+                        let now = handle.inner.clock.now_ms();
+                        now.saturating_add(ms(handle.inner.policy.max_backoff))
+                    } else {
+                        u64::MAX
+                    };
+                    handle
+                        .slot
+                        .background_retry_at_ms
+                        .store(retry_at, Ordering::Release);
+                }
+                handle.record_attempt(epoch, failure.as_ref());
             }
         });
     }
 
-    /// The slow path: wait for the gate, re-check, then refresh (or share the error of the
-    /// attempt that finished while this caller waited).
+    /// Waits until a background refresh in flight has finished. A short-lived process (the
+    /// CLI) calls this before exiting so that the refreshed token reaches its stores.
+    pub async fn settle(&self) {
+        while self.slot.refreshing.load(Ordering::Acquire) {
+            drop(self.slot.gate.lock().await);
+            tokio::task::yield_now().await;
+        }
+    }
+
+    /// The slow path: wait for the gate, re-check, then refresh — or share the failure of the
+    /// attempt that finished while this caller waited, or of a recent permanent rejection.
     async fn wait_for_refresh(&self) -> Result<Arc<AccessToken>, AuthError> {
         let epoch_before = self.slot.epoch.load(Ordering::Acquire);
         let _gate = self.slot.gate.lock().await;
@@ -383,21 +441,33 @@ impl TokenHandle {
             return Ok(token);
         }
         let epoch = self.slot.epoch.load(Ordering::Acquire);
-        if epoch != epoch_before {
-            let last = self
-                .slot
-                .last_attempt
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            if last.epoch == epoch
-                && let Some(error) = &last.error
-            {
-                return Err(error.clone());
-            }
+        if let Some(error) = self.shared_failure(epoch_before, epoch) {
+            return Err(error);
         }
-        let outcome = self.refresh_locked(Mode::Blocking).await;
-        self.record_attempt(epoch, outcome.as_ref().err());
-        outcome
+        let refresh = self.refresh_locked(Mode::Blocking).await;
+        self.record_attempt(
+            epoch,
+            refresh.failure.as_ref().or(refresh.token.as_ref().err()),
+        );
+        refresh.token
+    }
+
+    /// The error this caller should share instead of making a request: that of an attempt that
+    /// finished while it waited, or a permanent rejection within the cooldown.
+    fn shared_failure(&self, epoch_before: u64, epoch: u64) -> Option<AuthError> {
+        let last = self
+            .slot
+            .last_attempt
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let error = last.error.as_ref().filter(|_| last.epoch == epoch)?;
+        let waited_on_it = epoch != epoch_before;
+        let cooling_down = !error.root().is_transient()
+            && self.inner.clock.now_ms()
+                < last
+                    .finished_at_ms
+                    .saturating_add(ms(self.inner.policy.rejection_cooldown));
+        (waited_on_it || cooling_down).then(|| error.clone())
     }
 
     fn record_attempt(&self, epoch: u64, error: Option<&AuthError>) {
@@ -408,6 +478,7 @@ impl TokenHandle {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         last.epoch = epoch + 1;
         last.error = error.cloned();
+        last.finished_at_ms = self.inner.clock.now_ms();
         self.slot.epoch.store(epoch + 1, Ordering::Release);
     }
 
@@ -428,6 +499,7 @@ impl TokenHandle {
             soft_at_ms,
             hard_at_ms,
         })));
+        self.slot.background_retry_at_ms.store(0, Ordering::Release);
         token
     }
 
@@ -441,8 +513,10 @@ impl TokenHandle {
     }
 
     /// Refreshes with the gate held: stores first, then (under a shared lock if a store has
-    /// one) the endpoint. On failure a token before hard expiry is served instead of the error.
-    async fn refresh_locked(&self, mode: Mode) -> Result<Arc<AccessToken>, AuthError> {
+    /// one) the endpoint. A blocking caller that finds a stored token before hard expiry takes
+    /// it at once and leaves the refresh to the background; a failed refresh serves a token
+    /// before hard expiry instead of the error.
+    async fn refresh_locked(&self, mode: Mode) -> Refresh {
         let now = self.inner.clock.now_ms();
         let current = self.slot.current.load_full().map(|c| c.token.clone());
         let mut fallback = current.clone().filter(|t| self.is_usable(t, now));
@@ -450,11 +524,18 @@ impl TokenHandle {
             .load_from_stores(current.as_deref(), &mut fallback)
             .await
         {
-            return Ok(self.install(found));
+            return Refresh::fetched(self.install(found));
+        }
+        if mode == Mode::Blocking
+            && let Some(stored) = fallback.take()
+        {
+            let token = self.install(stored);
+            self.start_background_refresh();
+            return Refresh::fetched(token);
         }
         let deadline = now.saturating_add(ms(self.inner.policy.load_timeout));
         match self.fetch_coordinated(current.as_deref(), deadline).await {
-            Ok(token) => Ok(self.install(token)),
+            Ok(token) => Refresh::fetched(self.install(token)),
             Err(error) => match fallback {
                 Some(still_valid) => {
                     tracing::warn!(
@@ -463,12 +544,21 @@ impl TokenHandle {
                         seconds_left = still_valid.remaining_secs(self.inner.clock.now_ms()),
                         "token refresh failed; serving the current token, which is still valid"
                     );
-                    if mode == Mode::Blocking || current.is_none() {
-                        self.install(still_valid.clone());
+                    let is_current = current.as_ref().is_some_and(|c| c.same_token(&still_valid));
+                    let token = if is_current {
+                        still_valid
+                    } else {
+                        self.install(still_valid)
+                    };
+                    Refresh {
+                        token: Ok(token),
+                        failure: Some(error),
                     }
-                    Ok(still_valid)
                 }
-                None => Err(error),
+                None => Refresh {
+                    token: Err(error),
+                    failure: None,
+                },
             },
         }
     }

@@ -1,5 +1,7 @@
 //! `sfmc token`: prints the token JSON (or `--raw`, the bare token).
 
+use sfmc_auth::AccessToken;
+
 use crate::cli::TokenArgs;
 use crate::connection::Connection;
 use crate::exit::Failure;
@@ -9,7 +11,15 @@ use crate::output;
 pub async fn run(args: &TokenArgs) -> Result<(), Failure> {
     let connection = Connection::open(&args.connection).await?;
     let token = connection.handle.token().await?;
-    if args.raw {
+    print(&connection, &token, args.raw)?;
+    // A token served from the cache in its refresh window has started a refresh: let it reach
+    // the cache before the process ends (the output is already out).
+    connection.handle.settle().await;
+    Ok(())
+}
+
+fn print(connection: &Connection, token: &AccessToken, raw: bool) -> Result<(), Failure> {
+    if raw {
         return output::line(token.expose());
     }
     let now_ms = connection.handle.now_ms();

@@ -16,7 +16,11 @@ pub async fn run(args: &ConnectionArgs) -> Result<(), Failure> {
     for attempt in 0..2 {
         let token = handle.token().await?;
         match fetch_userinfo(http, handle.settings(), &token).await? {
-            UserInfo::Ok(info) => return output::json(&info),
+            UserInfo::Ok(info) => {
+                output::json(&info)?;
+                handle.settle().await;
+                return Ok(());
+            }
             UserInfo::Unauthorized => {
                 tracing::debug!(attempt, "userinfo answered 401; invalidating the token");
                 handle.invalidate(&token).await;
