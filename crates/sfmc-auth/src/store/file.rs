@@ -1,6 +1,7 @@
 //! [`FileStore`]: the CLI's token cache — one sealed file per key in a per-user directory
 //! (mode 0700), each file mode 0600 and replaced atomically (temporary file, `fsync`, rename),
-//! so a reader sees the old token or the new one, never half of one.
+//! so a reader sees the old token or the new one, never half of one. The files are a few hundred
+//! bytes, so their I/O runs inline on the caller's task.
 
 use std::fs;
 use std::io::{self, Read, Write};
@@ -112,6 +113,7 @@ impl FileStore {
             let _ = fs::remove_file(&tmp);
             return Err(self.error("write", &path, &e));
         }
+        sync_dir(&self.dir);
         Ok(())
     }
 }
@@ -128,6 +130,16 @@ fn create_private_dir(dir: &Path) -> io::Result<()> {
 #[cfg(not(unix))]
 fn create_private_dir(dir: &Path) -> io::Result<()> {
     fs::create_dir_all(dir)
+}
+
+/// Makes a rename durable. Best effort: the cache is only a cache.
+fn sync_dir(dir: &Path) {
+    #[cfg(unix)]
+    if let Ok(handle) = fs::File::open(dir) {
+        let _ = handle.sync_all();
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
 }
 
 /// Writes a new file readable by its owner only, and flushes it to disk.
