@@ -301,6 +301,39 @@ impl fmt::Debug for TokenHandle {
     }
 }
 
+/// A token read from a slot without a reference-count update: see [`TokenHandle::cached`].
+pub struct CachedToken {
+    /// Always holds `Some`: [`TokenHandle::cached`] makes one only from a filled slot.
+    guard: arc_swap::Guard<Option<Arc<Cached>>>,
+}
+
+impl CachedToken {
+    /// The token, to keep beyond this read.
+    pub fn to_arc(&self) -> Arc<AccessToken> {
+        match self.guard.as_ref() {
+            Some(cached) => cached.token.clone(),
+            None => unreachable!("a CachedToken is made from a filled slot only"),
+        }
+    }
+}
+
+impl std::ops::Deref for CachedToken {
+    type Target = AccessToken;
+
+    fn deref(&self) -> &AccessToken {
+        match self.guard.as_ref() {
+            Some(cached) => &cached.token,
+            None => unreachable!("a CachedToken is made from a filled slot only"),
+        }
+    }
+}
+
+impl fmt::Debug for CachedToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
 /// Clears a flag when dropped.
 struct ClearOnDrop<'a>(&'a AtomicBool);
 
@@ -324,7 +357,7 @@ impl TokenHandle {
     /// while a background refresh runs, else a new one (one request for all callers).
     pub async fn token(&self) -> Result<Arc<AccessToken>, AuthError> {
         if let Some(token) = self.cached() {
-            return Ok(token);
+            return Ok(token.to_arc());
         }
         self.wait_for_refresh().await
     }
@@ -340,20 +373,21 @@ impl TokenHandle {
     }
 
     /// The lock-free read: the cached token if it is before hard expiry, starting a background
-    /// refresh when it is past soft expiry.
+    /// refresh when it is past soft expiry. The [`CachedToken`] borrows the slot without
+    /// touching a shared reference count; hold it briefly (use [`CachedToken::to_arc`] to
+    /// keep the token).
     #[inline]
-    pub fn cached(&self) -> Option<Arc<AccessToken>> {
+    pub fn cached(&self) -> Option<CachedToken> {
         let guard = self.slot.current.load();
         let cached = guard.as_ref()?;
         let now = self.inner.clock.now_ms();
-        if now < cached.soft_at_ms {
-            return Some(cached.token.clone());
+        if now >= cached.hard_at_ms {
+            return None;
         }
-        if now < cached.hard_at_ms {
+        if now >= cached.soft_at_ms {
             self.start_background_refresh();
-            return Some(cached.token.clone());
         }
-        None
+        Some(CachedToken { guard })
     }
 
     /// Drops `failed` (a token that got a 401) from memory and stores, unless a newer token has
