@@ -148,13 +148,16 @@ struct Slot {
     last_attempt: Mutex<LastAttempt>,
 }
 
+/// A slot's identity: the token key and the SHA-256 of the client secret.
+type SlotId = (TokenKey, [u8; 32]);
+
 struct Inner {
     endpoint: Arc<dyn TokenEndpoint>,
     clock: Arc<dyn Clock>,
     stores: Vec<Arc<dyn TokenStore>>,
     policy: RefreshPolicy,
     /// Slots by key and secret digest: a rotated or wrong secret never shares a token.
-    slots: Mutex<HashMap<(TokenKey, [u8; 32]), Arc<Slot>>>,
+    slots: Mutex<HashMap<SlotId, Arc<Slot>>>,
     token_requests: AtomicU64,
 }
 
