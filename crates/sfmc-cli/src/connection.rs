@@ -77,7 +77,8 @@ impl Connection {
                 None => tracing::debug!("no cache directory (set SFMC_CACHE_DIR); not caching"),
             }
             if let Some(url) = &args.token_cache {
-                manager = manager.store(crate::commands::shared_store(url)?);
+                let load_timeout = Duration::from_secs(args.load_timeout);
+                manager = manager.store(crate::commands::shared_store(url, load_timeout)?);
             }
         }
         let manager = manager.build()?;

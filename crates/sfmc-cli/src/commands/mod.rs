@@ -6,6 +6,7 @@ mod token;
 mod userinfo;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use sfmc_auth::TokenStore;
 
@@ -27,9 +28,10 @@ pub async fn run(command: Command) -> Result<(), Failure> {
     }
 }
 
-/// The Redis tier for `--token-cache URL`.
-pub fn shared_store(url: &str) -> Result<Arc<dyn TokenStore>, Failure> {
-    let config = sfmc_auth::store::RedisStoreConfig::new(url);
+/// The Redis tier for `--token-cache URL`. Its refresh lock lives as long as a refresh may take
+/// (`load_timeout`), so a slow refresh is not duplicated by another process.
+pub fn shared_store(url: &str, load_timeout: Duration) -> Result<Arc<dyn TokenStore>, Failure> {
+    let config = sfmc_auth::store::RedisStoreConfig::new(url).with_lock_ttl(load_timeout);
     let store = sfmc_auth::store::RedisStore::new(config)
         .map_err(|e| Failure::config(format!("token cache: {e}")))?;
     Ok(Arc::new(store))
