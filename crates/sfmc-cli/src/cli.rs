@@ -88,6 +88,14 @@ pub struct ConnectionArgs {
         default_value_t = 30
     )]
     pub load_timeout: u64,
+    /// Prefix of the keys in Redis (to separate environments sharing one Redis).
+    #[arg(
+        long,
+        env = "SFMC_TOKEN_CACHE_PREFIX",
+        default_value = "sfmc:",
+        value_name = "PREFIX"
+    )]
+    pub token_cache_prefix: String,
     /// Start an emulator in this process with a demo package and use it.
     #[arg(long)]
     pub emulated: bool,

@@ -78,7 +78,9 @@ impl Connection {
             }
             if let Some(url) = &args.token_cache {
                 let load_timeout = Duration::from_secs(args.load_timeout);
-                manager = manager.store(crate::commands::shared_store(url, load_timeout)?);
+                let prefix = &args.token_cache_prefix;
+                let store = crate::commands::shared_store(url, prefix, load_timeout)?;
+                manager = manager.store(store);
             }
         }
         let manager = manager.build()?;

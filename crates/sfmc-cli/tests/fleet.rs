@@ -273,3 +273,22 @@ async fn invalid_token_cache_url_exits_2_naming_the_token_cache() {
     );
     assert_eq!(env.token_requests(), 0, "refused before any request");
 }
+
+#[tokio::test]
+async fn token_cache_prefix_names_the_keys() {
+    let Some(server) = own_server("token_cache_prefix_names_the_keys") else {
+        return;
+    };
+    let env = Env::new("fleet-prefix").await;
+    let output = env
+        .command(&["token", "--raw"])
+        .env("SFMC_TOKEN_CACHE", server.url())
+        .env("SFMC_TOKEN_CACHE_PREFIX", "team-a:")
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let default_key = token_key(&env);
+    let expected = default_key.replacen("sfmc:", "team-a:", 1);
+    assert_eq!(all_keys(server.port()), vec![expected]);
+}

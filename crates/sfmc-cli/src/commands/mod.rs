@@ -28,10 +28,16 @@ pub async fn run(command: Command) -> Result<(), Failure> {
     }
 }
 
-/// The Redis tier for `--token-cache URL`. Its refresh lock lives as long as a refresh may take
-/// (`load_timeout`), so a slow refresh is not duplicated by another process.
-pub fn shared_store(url: &str, load_timeout: Duration) -> Result<Arc<dyn TokenStore>, Failure> {
-    let config = sfmc_auth::store::RedisStoreConfig::new(url).with_lock_ttl(load_timeout);
+/// The Redis tier for `--token-cache URL`, keys under `prefix`. Its refresh lock lives as long
+/// as a refresh may take (`load_timeout`), so a slow refresh is not duplicated by another process.
+pub fn shared_store(
+    url: &str,
+    prefix: &str,
+    load_timeout: Duration,
+) -> Result<Arc<dyn TokenStore>, Failure> {
+    let config = sfmc_auth::store::RedisStoreConfig::new(url)
+        .with_key_prefix(prefix)
+        .with_lock_ttl(load_timeout);
     let store = sfmc_auth::store::RedisStore::new(config)
         .map_err(|e| Failure::config(format!("token cache: {e}")))?;
     Ok(Arc::new(store))

@@ -22,6 +22,7 @@ const CLEARED: &[&str] = &[
     "SFMC_TOKEN_CACHE",
     "SFMC_CACHE_DIR",
     "SFMC_LOAD_TIMEOUT",
+    "SFMC_TOKEN_CACHE_PREFIX",
     "RUST_LOG",
     "HTTP_PROXY",
     "HTTPS_PROXY",
