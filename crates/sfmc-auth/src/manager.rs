@@ -9,8 +9,14 @@
 //! background refresh and everyone keeps the current token; past *hard* expiry (expiry − 30 s)
 //! callers wait for the one refresh. A refresh that fails transiently is retried with backoff
 //! (Retry-After honoured) until the load timeout; meanwhile a token before hard expiry keeps
-//! being served. Permanent rejections fail at once, and callers that waited on that attempt get
-//! the same error instead of making requests of their own.
+//! being served, and a failed background refresh backs off before the next one. Permanent
+//! rejections fail at once; callers that waited on that attempt, and callers within the
+//! rejection cooldown, get the same error instead of making requests of their own.
+//!
+//! Slots are per key *and* secret digest, so a rotated or wrong secret never shares a token. A
+//! cold manager (a new process) that finds a stored token in its refresh window serves it at
+//! once and refreshes in the background; [`TokenHandle::settle`] lets a short-lived process wait
+//! for that refresh before it exits.
 
 use std::collections::HashMap;
 use std::fmt;
