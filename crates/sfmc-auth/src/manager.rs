@@ -1,7 +1,7 @@
 //! [`TokenManager`]: one token per key, kept in memory and in the configured stores, refreshed
 //! ahead of expiry by exactly one caller, with retries inside a load timeout.
 //!
-//! Per key there is a [`Slot`]: the current token behind a lock-free read (`arc-swap`) and one
+//! Per key there is a slot: the current token behind a lock-free read (`arc-swap`) and one
 //! async refresh gate. A [`TokenHandle`] holds its slot, so the cached read is an atomic load, a
 //! clock read and two comparisons.
 //!

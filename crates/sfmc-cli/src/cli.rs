@@ -23,7 +23,7 @@ pub enum Command {
     Userinfo(ConnectionArgs),
     /// Print the subdomain of a Marketing Cloud base URI.
     Subdomain {
-        /// e.g. https://mczl3z3cmqr47kmts5x34v1cdlky.auth.marketingcloudapis.com/
+        /// e.g. `https://mczl3z3cmqr47kmts5x34v1cdlky.auth.marketingcloudapis.com/`
         base_uri: String,
     },
     /// Run a local Marketing Cloud emulator.
