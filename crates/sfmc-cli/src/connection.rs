@@ -17,6 +17,9 @@ use sfmc_emulator::{EmulatorConfig, RunningEmulator};
 use crate::cli::ConnectionArgs;
 use crate::exit::Failure;
 
+/// How long a run waits, after its output, for a background refresh to finish.
+const SETTLE_LIMIT: Duration = Duration::from_secs(5);
+
 /// The longest secret file read.
 const MAX_SECRET_FILE: u64 = 4096;
 
@@ -89,6 +92,15 @@ impl Connection {
             http,
             _emulator: emulator,
         })
+    }
+}
+
+impl Connection {
+    /// Gives a background refresh started by this run (a cached token in its refresh window)
+    /// up to [`SETTLE_LIMIT`] to reach the cache before the process exits. Call it after the
+    /// output is written: during an outage the run ends anyway and the next run tries again.
+    pub async fn settle(&self) {
+        let _ = tokio::time::timeout(SETTLE_LIMIT, self.handle.settle()).await;
     }
 }
 

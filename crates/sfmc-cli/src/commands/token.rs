@@ -14,7 +14,7 @@ pub async fn run(args: &TokenArgs) -> Result<(), Failure> {
     print(&connection, &token, args.raw)?;
     // A token served from the cache in its refresh window has started a refresh: let it reach
     // the cache before the process ends (the output is already out).
-    connection.handle.settle().await;
+    connection.settle().await;
     Ok(())
 }
 

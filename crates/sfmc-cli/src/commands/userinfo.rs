@@ -18,7 +18,7 @@ pub async fn run(args: &ConnectionArgs) -> Result<(), Failure> {
         match fetch_userinfo(http, handle.settings(), &token).await? {
             UserInfo::Ok(info) => {
                 output::json(&info)?;
-                handle.settle().await;
+                connection.settle().await;
                 return Ok(());
             }
             UserInfo::Unauthorized => {
