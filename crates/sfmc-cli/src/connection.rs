@@ -8,11 +8,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use secrecy::SecretString;
+use sfmc_auth::store::{RedisStore, RedisStoreConfig};
 use sfmc_auth::{
     AuthBaseUrl, ConnectionSettings, FileStore, HttpTimeouts, HttpTokenEndpoint, RefreshPolicy,
-    TokenHandle, TokenManager, subdomain_from_base_uri,
+    TokenHandle, TokenManager, TokenStore, subdomain_from_base_uri,
 };
-use sfmc_emulator::{EmulatorConfig, RunningEmulator};
+use sfmc_emulator::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, EmulatorConfig, RunningEmulator};
 
 use crate::cli::ConnectionArgs;
 use crate::exit::Failure;
@@ -34,74 +35,85 @@ pub struct Connection {
 }
 
 impl Connection {
-    /// Opens the connection the arguments describe. Nothing is sent yet.
+    /// Opens the connection the arguments describe. Everything is checked before the secret is
+    /// asked for; nothing is sent yet.
     pub async fn open(args: &ConnectionArgs) -> Result<Self, Failure> {
         if args.client_secret.is_some() {
             return Err(Failure::config(
                 "--client-secret is not accepted: a secret on the command line is visible to other users; set SFMC_CLIENT_SECRET, pass --client-secret-file PATH, or answer the prompt",
             ));
         }
-        let http = HttpTokenEndpoint::new(HttpTimeouts::default());
-        let (settings, emulator) = if args.emulated {
-            let emulator = sfmc_emulator::start(EmulatorConfig::demo(), ([127, 0, 0, 1], 0).into())
-                .await
-                .map_err(|e| Failure::unavailable(format!("cannot start the emulator: {e}")))?;
-            let package = &EmulatorConfig::demo().packages[0];
-            let settings = ConnectionSettings::new(
-                AuthBaseUrl::parse(&emulator.url())?,
-                &package.client_id,
-                SecretString::from(package.client_secret.clone()),
-            )?;
-            (settings, Some(emulator))
-        } else {
-            let settings = ConnectionSettings::new(
-                auth_base(args)?,
-                args.client_id.as_deref().ok_or_else(|| {
-                    Failure::config("client id: not set; set SFMC_CLIENT_ID or pass --client-id")
-                })?,
-                client_secret(args.client_secret_file.as_deref())?,
-            )?;
-            (settings, None)
-        };
-        let settings = with_options(settings, args)?;
         if args.load_timeout == 0 {
             return Err(Failure::config("--load-timeout must be at least 1 second"));
         }
-        let policy = RefreshPolicy {
-            load_timeout: Duration::from_secs(args.load_timeout),
-            ..RefreshPolicy::default()
-        };
+        let load_timeout = Duration::from_secs(args.load_timeout);
+        let http = HttpTokenEndpoint::new(HttpTimeouts::default());
         let mut manager = TokenManager::builder()
             .endpoint(Arc::new(http.clone()))
-            .policy(policy);
+            .policy(RefreshPolicy {
+                load_timeout,
+                ..RefreshPolicy::default()
+            });
         if !args.no_cache && !args.emulated {
             match FileStore::user_dir() {
                 Some(dir) => manager = manager.store(Arc::new(FileStore::new(dir))),
                 None => tracing::debug!("no cache directory (set SFMC_CACHE_DIR); not caching"),
             }
             if let Some(url) = &args.token_cache {
-                let load_timeout = Duration::from_secs(args.load_timeout);
-                let prefix = &args.token_cache_prefix;
-                let store = crate::commands::shared_store(url, prefix, load_timeout)?;
-                manager = manager.store(store);
+                manager = manager.store(redis_store(url, &args.token_cache_prefix, load_timeout)?);
             }
         }
         let manager = manager.build()?;
+        let (settings, emulator) = if args.emulated {
+            let emulator = sfmc_emulator::start(EmulatorConfig::demo(), ([127, 0, 0, 1], 0).into())
+                .await
+                .map_err(|e| Failure::unavailable(format!("cannot start the emulator: {e}")))?;
+            let settings = ConnectionSettings::new(
+                AuthBaseUrl::parse(&emulator.url())?,
+                DEMO_CLIENT_ID,
+                SecretString::from(DEMO_CLIENT_SECRET),
+            )?;
+            (settings, Some(emulator))
+        } else {
+            let base = auth_base(args)?;
+            let client_id = args.client_id.as_deref().ok_or_else(|| {
+                Failure::config("client id: not set; set SFMC_CLIENT_ID or pass --client-id")
+            })?;
+            let settings = ConnectionSettings::new(
+                base,
+                client_id,
+                client_secret(args.client_secret_file.as_deref())?,
+            )?;
+            (settings, None)
+        };
         Ok(Self {
-            handle: manager.handle(settings),
+            handle: manager.handle(with_options(settings, args)?),
             http,
             _emulator: emulator,
         })
     }
-}
 
-impl Connection {
     /// Gives a background refresh started by this run (a cached token in its refresh window)
     /// up to [`SETTLE_LIMIT`] to reach the cache before the process exits. Call it after the
     /// output is written: during an outage the run ends anyway and the next run tries again.
     pub async fn settle(&self) {
         let _ = tokio::time::timeout(SETTLE_LIMIT, self.handle.settle()).await;
     }
+}
+
+/// The Redis tier for `--token-cache URL`, keys under `prefix`. Its refresh lock lives as long
+/// as a refresh may take (`load_timeout`), so a slow refresh is not duplicated by another process.
+fn redis_store(
+    url: &str,
+    prefix: &str,
+    load_timeout: Duration,
+) -> Result<Arc<dyn TokenStore>, Failure> {
+    let config = RedisStoreConfig::new(url)
+        .with_key_prefix(prefix)
+        .with_lock_ttl(load_timeout);
+    let store =
+        RedisStore::new(config).map_err(|e| Failure::config(format!("token cache: {e}")))?;
+    Ok(Arc::new(store))
 }
 
 fn with_options(
