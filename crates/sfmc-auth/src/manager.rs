@@ -368,7 +368,8 @@ impl TokenHandle {
         if let Some(token) = self.cached() {
             return Ok(token.to_arc());
         }
-        self.wait_for_refresh().await
+        // Boxed so that the fast path's future stays small (the refresh state machine is large).
+        Box::pin(self.wait_for_refresh()).await
     }
 
     /// The settings of this handle.
