@@ -32,6 +32,7 @@ pub mod manager;
 pub mod seal;
 pub mod settings;
 pub mod store;
+mod sync;
 pub mod token;
 
 pub use clock::{Clock, ManualClock, SystemClock, TokioClock};

@@ -34,6 +34,7 @@ use crate::endpoint::{HttpTimeouts, HttpTokenEndpoint, TokenEndpoint};
 use crate::error::AuthError;
 use crate::settings::{ConnectionSettings, TokenKey};
 use crate::store::{LockAttempt, StoreError, TokenStore};
+use crate::sync::lock;
 use crate::token::AccessToken;
 
 /// When to refresh and how hard to try.
@@ -120,8 +121,11 @@ struct Cached {
 
 /// The outcome of the last refresh attempt of a slot, for callers that waited on it.
 struct LastAttempt {
+    /// Attempts finished so far: a caller that saw another value before the gate waited on one.
     epoch: u64,
+    /// Its failure, if it failed.
     error: Option<AuthError>,
+    /// When it ended (for the rejection cooldown).
     finished_at_ms: u64,
 }
 
@@ -129,15 +133,20 @@ struct LastAttempt {
 /// fetch even when a still-valid token is handed out instead.
 struct Refresh {
     token: Result<Arc<AccessToken>, AuthError>,
-    failure: Option<AuthError>,
+    served_despite: Option<AuthError>,
 }
 
 impl Refresh {
     fn fetched(token: Arc<AccessToken>) -> Self {
         Self {
             token: Ok(token),
-            failure: None,
+            served_despite: None,
         }
+    }
+
+    /// The failure of this refresh, whether or not a still-valid token was served.
+    fn failure(&self) -> Option<&AuthError> {
+        self.served_despite.as_ref().or(self.token.as_ref().err())
     }
 }
 
@@ -150,7 +159,6 @@ struct Slot {
     refreshing: AtomicBool,
     /// No background refresh starts before this time (backoff after a failed one).
     background_retry_at_ms: AtomicU64,
-    epoch: AtomicU64,
     last_attempt: Mutex<LastAttempt>,
 }
 
@@ -259,11 +267,7 @@ impl TokenManager {
         let key = settings.key();
         let secret_digest: [u8; 32] =
             Sha256::digest(settings.client_secret().expose_secret().as_bytes()).into();
-        let mut slots = self
-            .inner
-            .slots
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut slots = lock(&self.inner.slots);
         let slot = slots
             .entry((key.clone(), secret_digest))
             .or_insert_with(|| {
@@ -274,7 +278,6 @@ impl TokenManager {
                     gate: tokio::sync::Mutex::new(()),
                     refreshing: AtomicBool::new(false),
                     background_retry_at_ms: AtomicU64::new(0),
-                    epoch: AtomicU64::new(0),
                     last_attempt: Mutex::new(LastAttempt {
                         epoch: 0,
                         error: None,
@@ -445,10 +448,9 @@ impl TokenHandle {
                 .as_ref()
                 .is_some_and(|c| handle.inner.clock.now_ms() < c.soft_at_ms);
             if !fresh {
-                let epoch = handle.slot.epoch.load(Ordering::Acquire);
                 let refresh = handle.refresh_locked(Mode::Background).await;
-                let failure = refresh.failure.or(refresh.token.err());
-                if let Some(error) = &failure {
+                let failure = refresh.failure();
+                if let Some(error) = failure {
                     // Permanent: no more background attempts for this token (callers past its
                     // hard expiry try again). Transient: back off before the next one.
                     let retry_at = if error.root().is_transient() {
@@ -462,7 +464,7 @@ impl TokenHandle {
                         .background_retry_at_ms
                         .store(retry_at, Ordering::Release);
                 }
-                handle.record_attempt(epoch, failure.as_ref());
+                handle.record_attempt(failure);
             }
         });
     }
@@ -479,33 +481,25 @@ impl TokenHandle {
     /// The slow path: wait for the gate, re-check, then refresh — or share the failure of the
     /// attempt that finished while this caller waited, or of a recent permanent rejection.
     async fn wait_for_refresh(&self) -> Result<Arc<AccessToken>, AuthError> {
-        let epoch_before = self.slot.epoch.load(Ordering::Acquire);
+        let epoch_before = lock(&self.slot.last_attempt).epoch;
         let _gate = self.slot.gate.lock().await;
         if let Some(token) = self.usable_now() {
             return Ok(token);
         }
-        let epoch = self.slot.epoch.load(Ordering::Acquire);
-        if let Some(error) = self.shared_failure(epoch_before, epoch) {
+        if let Some(error) = self.shared_failure(epoch_before) {
             return Err(error);
         }
         let refresh = self.refresh_locked(Mode::Blocking).await;
-        self.record_attempt(
-            epoch,
-            refresh.failure.as_ref().or(refresh.token.as_ref().err()),
-        );
+        self.record_attempt(refresh.failure());
         refresh.token
     }
 
     /// The error this caller should share instead of making a request: that of an attempt that
     /// finished while it waited, or a permanent rejection within the cooldown.
-    fn shared_failure(&self, epoch_before: u64, epoch: u64) -> Option<AuthError> {
-        let last = self
-            .slot
-            .last_attempt
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let error = last.error.as_ref().filter(|_| last.epoch == epoch)?;
-        let waited_on_it = epoch != epoch_before;
+    fn shared_failure(&self, epoch_before: u64) -> Option<AuthError> {
+        let last = lock(&self.slot.last_attempt);
+        let error = last.error.as_ref()?;
+        let waited_on_it = last.epoch != epoch_before;
         let cooling_down = !error.root().is_transient()
             && self.inner.clock.now_ms()
                 < last
@@ -514,16 +508,12 @@ impl TokenHandle {
         (waited_on_it || cooling_down).then(|| error.clone())
     }
 
-    fn record_attempt(&self, epoch: u64, error: Option<&AuthError>) {
-        let mut last = self
-            .slot
-            .last_attempt
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        last.epoch = epoch + 1;
+    /// Notes the end of a refresh attempt (called with the gate held).
+    fn record_attempt(&self, error: Option<&AuthError>) {
+        let mut last = lock(&self.slot.last_attempt);
+        last.epoch += 1;
         last.error = error.cloned();
         last.finished_at_ms = self.inner.clock.now_ms();
-        self.slot.epoch.store(epoch + 1, Ordering::Release);
     }
 
     /// The cached token if it is before hard expiry, without starting anything.
@@ -596,12 +586,12 @@ impl TokenHandle {
                     };
                     Refresh {
                         token: Ok(token),
-                        failure: Some(error),
+                        served_despite: Some(error),
                     }
                 }
                 None => Refresh {
                     token: Err(error),
-                    failure: None,
+                    served_despite: None,
                 },
             },
         }

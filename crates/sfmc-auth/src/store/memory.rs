@@ -12,6 +12,7 @@ use super::{LockAttempt, LockToken, StoreError, TokenStore};
 use crate::endpoint::BoxFuture;
 use crate::seal::{seal, unseal};
 use crate::settings::TokenKey;
+use crate::sync::lock;
 use crate::token::AccessToken;
 
 /// Sealed tokens in memory.
@@ -48,14 +49,6 @@ impl MemoryStore {
     pub fn raw(&self, key: &TokenKey) -> Option<Vec<u8>> {
         lock(&self.values).get(key).cloned()
     }
-}
-
-/// Locks a std mutex, recovering from poisoning (the maps stay consistent: every write is one
-/// insert or remove).
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl TokenStore for MemoryStore {

@@ -20,6 +20,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::endpoint::BoxFuture;
 use crate::seal::{seal, unseal};
 use crate::settings::TokenKey;
+use crate::sync::lock;
 use crate::token::AccessToken;
 
 /// The name of this store in errors and logs.
@@ -592,13 +593,6 @@ fn truncate(text: &str) -> String {
 
 fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
-}
-
-/// Locks a std mutex, recovering from poisoning (the state is always left consistent).
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[cfg(test)]
