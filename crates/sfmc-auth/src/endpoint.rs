@@ -121,7 +121,6 @@ impl HttpTokenEndpoint {
             .send()
             .await
             .map_err(transport_error)?;
-        drop(body);
         let status = response.status();
         if status == StatusCode::TOO_MANY_REQUESTS {
             return Err(AuthError::Throttled {

@@ -10,29 +10,15 @@ use aes_gcm::{Aes256Gcm, Nonce};
 use hkdf::Hkdf;
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
-use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 use crate::settings::TokenKey;
 use crate::token::{AccessToken, TokenResponse};
 
 /// The first bytes of every sealed value: format and version.
-const MAGIC: &[u8; 6] = b"sfmc1\0";
+const MAGIC: &[u8; 6] = b"sfmc2\0";
 const NONCE_LEN: usize = 12;
 const HKDF_SALT: &[u8] = b"sfmc token store v1";
-
-/// What is inside a sealed value.
-#[derive(Serialize, Deserialize)]
-struct Plain {
-    access_token: String,
-    token_type: String,
-    expires_in: u64,
-    scope: String,
-    rest_instance_url: String,
-    soap_instance_url: Option<String>,
-    refresh_token: Option<String>,
-    expires_at_ms: u64,
-}
 
 fn cipher(secret: &SecretString, key: &TokenKey) -> Aes256Gcm {
     let hkdf = Hkdf::<Sha256>::new(Some(HKDF_SALT), secret.expose_secret().as_bytes());
@@ -46,24 +32,11 @@ fn cipher(secret: &SecretString, key: &TokenKey) -> Aes256Gcm {
     cipher
 }
 
-/// Seals `token` for `key` under `secret`.
+/// Seals `token` for `key` under `secret`. The plain text is the absolute expiry (8 bytes, big
+/// endian) followed by the response in its wire format.
 pub fn seal(secret: &SecretString, key: &TokenKey, token: &AccessToken) -> Vec<u8> {
-    let response = token.response();
-    let plain = Plain {
-        access_token: token.expose().to_owned(),
-        token_type: response.token_type.clone(),
-        expires_in: response.expires_in,
-        scope: response.scope.clone(),
-        rest_instance_url: response.rest_instance_url.clone(),
-        soap_instance_url: response.soap_instance_url.clone(),
-        refresh_token: response
-            .refresh_token
-            .as_ref()
-            .map(|t| t.expose_secret().to_owned()),
-        expires_at_ms: token.expires_at_ms(),
-    };
-    let mut json = serde_json::to_vec(&plain).unwrap_or_default();
-    drop(plain);
+    let mut plain = token.expires_at_ms().to_be_bytes().to_vec();
+    plain.extend_from_slice(&token.response().to_json());
     let mut nonce = [0u8; NONCE_LEN];
     rand::rng().fill_bytes(&mut nonce);
     let aad = key.canonical();
@@ -71,12 +44,12 @@ pub fn seal(secret: &SecretString, key: &TokenKey, token: &AccessToken) -> Vec<u
         .encrypt(
             Nonce::from_slice(&nonce),
             Payload {
-                msg: &json,
+                msg: &plain,
                 aad: aad.as_bytes(),
             },
         )
         .unwrap_or_default();
-    json.fill(0);
+    plain.fill(0);
     let mut out = Vec::with_capacity(MAGIC.len() + NONCE_LEN + sealed.len());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&nonce);
@@ -85,6 +58,7 @@ pub fn seal(secret: &SecretString, key: &TokenKey, token: &AccessToken) -> Vec<u
 }
 
 /// Opens a sealed value; `None` for anything that is not a token sealed for `key` under `secret`.
+/// The response is checked again by [`TokenResponse::parse`], the one token parser.
 pub fn unseal(secret: &SecretString, key: &TokenKey, sealed: &[u8]) -> Option<AccessToken> {
     let rest = sealed.strip_prefix(MAGIC.as_slice())?;
     if rest.len() < NONCE_LEN {
@@ -92,7 +66,7 @@ pub fn unseal(secret: &SecretString, key: &TokenKey, sealed: &[u8]) -> Option<Ac
     }
     let (nonce, ciphertext) = rest.split_at(NONCE_LEN);
     let aad = key.canonical();
-    let mut json = cipher(secret, key)
+    let mut plain = cipher(secret, key)
         .decrypt(
             Nonce::from_slice(nonce),
             Payload {
@@ -101,22 +75,15 @@ pub fn unseal(secret: &SecretString, key: &TokenKey, sealed: &[u8]) -> Option<Ac
             },
         )
         .ok()?;
-    let plain: Option<Plain> = serde_json::from_slice(&json).ok();
-    json.fill(0);
-    let plain = plain?;
-    let wire = serde_json::json!({
-        "access_token": plain.access_token,
-        "token_type": plain.token_type,
-        "expires_in": plain.expires_in,
-        "scope": plain.scope,
-        "rest_instance_url": plain.rest_instance_url,
-        "soap_instance_url": plain.soap_instance_url,
-        "refresh_token": plain.refresh_token,
+    let opened = plain.split_first_chunk::<8>().and_then(|(expiry, json)| {
+        let response = TokenResponse::parse(json).ok()?;
+        Some(AccessToken::with_expiry(
+            response,
+            u64::from_be_bytes(*expiry),
+        ))
     });
-    // Re-check the restored response with the one token parser.
-    let bytes = serde_json::to_vec(&wire).ok()?;
-    let response = TokenResponse::parse(&bytes).ok()?;
-    Some(AccessToken::with_expiry(response, plain.expires_at_ms))
+    plain.fill(0);
+    opened
 }
 
 #[cfg(test)]

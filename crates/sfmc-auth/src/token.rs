@@ -75,7 +75,7 @@ impl TokenResponse {
         let raw: RawTokenResponse = serde_json::from_slice(body).map_err(|e| {
             AuthError::invalid_response(format!(
                 "not a JSON object with the expected fields ({})",
-                e.classify_text()
+                json_error_kind(&e)
             ))
         })?;
         let access_token = raw
@@ -120,21 +120,30 @@ impl TokenResponse {
             refresh_token: raw.refresh_token.map(SecretString::from),
         })
     }
+
+    /// The response in the wire format [`TokenResponse::parse`] reads (for sealed stores).
+    pub(crate) fn to_json(&self) -> Vec<u8> {
+        let wire = serde_json::json!({
+            "access_token": self.access_token.expose_secret(),
+            "token_type": self.token_type,
+            "expires_in": self.expires_in,
+            "scope": self.scope,
+            "rest_instance_url": self.rest_instance_url,
+            "soap_instance_url": self.soap_instance_url,
+            "refresh_token": self.refresh_token.as_ref().map(|t| t.expose_secret()),
+        });
+        serde_json::to_vec(&wire).unwrap_or_default()
+    }
 }
 
-trait ClassifyText {
-    fn classify_text(&self) -> &'static str;
-}
-
-impl ClassifyText for serde_json::Error {
-    fn classify_text(&self) -> &'static str {
-        use serde_json::error::Category;
-        match self.classify() {
-            Category::Io => "read error",
-            Category::Syntax => "malformed JSON",
-            Category::Data => "a field has the wrong type",
-            Category::Eof => "truncated JSON",
-        }
+/// What kind of JSON error `error` is, without any of the body.
+fn json_error_kind(error: &serde_json::Error) -> &'static str {
+    use serde_json::error::Category;
+    match error.classify() {
+        Category::Io => "read error",
+        Category::Syntax => "malformed JSON",
+        Category::Data => "a field has the wrong type",
+        Category::Eof => "truncated JSON",
     }
 }
 
