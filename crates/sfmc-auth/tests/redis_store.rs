@@ -183,7 +183,7 @@ async fn save_load_round_trip() {
     assert_eq!(loaded.expose(), "tok-round-trip");
     assert_eq!(loaded.expires_at_ms(), saved.expires_at_ms());
     assert_eq!(loaded.scope(), "email_read");
-    assert_eq!(loaded.rest_instance_url(), "http://127.0.0.1:1/");
+    assert_eq!(loaded.rest_instance_url().as_str(), "http://127.0.0.1:1/");
 
     // A save replaces.
     store
