@@ -192,12 +192,14 @@ impl RefreshPolicy {
         now_ms < self.windows(token, 0.0).1
     }
 
-    /// The backoff schedule between attempts: exponential from `initial_backoff` to
-    /// `max_backoff`, with jitter, unbounded in count (the load timeout bounds it).
+    /// The backoff schedule between attempts: the n-th wait is between half and all of
+    /// `initial_backoff × 2^(n-1)`, capped at `max_backoff` ("equal jitter"), unbounded in
+    /// count (the load timeout bounds it). backon's jitter adds up to the delay once more, so
+    /// its delays are set to half.
     pub(crate) fn backoff(&self) -> ExponentialBuilder {
-        ExponentialBuilder::default()
-            .with_min_delay(self.initial_backoff)
-            .with_max_delay(self.max_backoff)
+        ExponentialBuilder::new()
+            .with_min_delay(self.initial_backoff / 2)
+            .with_max_delay(self.max_backoff / 2)
             .with_factor(2.0)
             .with_jitter()
             .without_max_times()

@@ -92,16 +92,16 @@ pub(crate) async fn refresh(
     deadline: Instant,
 ) -> Outcome {
     let now = inner.clock.now_ms();
-    let current = slot.current.load_full().map(|c| c.token.clone());
-    if let Some(token) = current
-        .as_ref()
-        .filter(|t| inner.policy.is_fresh(t, now) && !slot.is_rejected(t))
-    {
-        return Outcome::served(token.clone());
+    let cached = slot.current.load_full();
+    let current = cached.as_ref().map(|c| c.token.clone());
+    if let Some(cached) = cached.as_ref().filter(|c| !slot.is_rejected(&c.token)) {
+        if now < cached.soft_at_ms {
+            return Outcome::served(cached.token.clone());
+        }
     }
-    let mut fallback = current
-        .clone()
-        .filter(|t| inner.policy.is_usable(t, now) && !slot.is_rejected(t));
+    let mut fallback = cached
+        .filter(|c| now < c.hard_at_ms && !slot.is_rejected(&c.token))
+        .map(|c| c.token.clone());
     if let Some(found) = load_from_stores(inner, slot, current.as_deref(), &mut fallback).await {
         slot.install(inner, &found);
         return Outcome::served(found);
@@ -211,8 +211,9 @@ async fn fetch_coordinated(
                 held.release(key).await;
                 return outcome;
             }
-            Ok(LockAttempt::Held) if monotonic_now() + poll < stop_waiting => {
-                tokio::time::sleep(poll).await;
+            Ok(LockAttempt::Held) if monotonic_now() < stop_waiting => {
+                let left = stop_waiting.saturating_duration_since(monotonic_now());
+                tokio::time::sleep(poll.min(left)).await;
                 if let Some(token) = load_from_stores(inner, slot, current, &mut None).await {
                     return Ok(token);
                 }
