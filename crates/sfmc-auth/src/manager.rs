@@ -723,10 +723,10 @@ impl TokenHandle {
             )
             .await
             .unwrap_or_else(|_| {
-                Err(AuthError::Transport {
-                    reason: "no answer before the load timeout".to_owned(),
-                    timeout: true,
-                })
+                Err(AuthError::transport(
+                    "no answer before the load timeout",
+                    true,
+                ))
             });
             let error = match result {
                 Ok(response) => return Ok(AccessToken::new(response, sent_at)),

@@ -599,7 +599,7 @@ async fn after_revocation_one_process_refetches_and_the_other_takes_its_token() 
                 .unwrap()
             {
                 UserInfo::Ok(_) => true,
-                UserInfo::Unauthorized => false,
+                _ => false,
             }
         }
     };
