@@ -156,7 +156,7 @@ impl AuthBaseUrl {
             .map_err(|e| {
                 AuthError::config(
                     "allowed auth host",
-                    format!("is not a host name or IP address ({e})"),
+                    format!("must be a host name or IP address alone, without scheme, port or path ({e})"),
                 )
             })?
             .to_string();
