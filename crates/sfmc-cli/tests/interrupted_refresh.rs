@@ -22,6 +22,7 @@ use sfmc_auth::store::{RedisStore, RedisStoreConfig};
 use sfmc_auth::{AuthBaseUrl, ConnectionSettings};
 use sfmc_emulator::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Fault, FaultTarget};
 use support::{Env, code, stderr, stdout};
+use tokio::io::AsyncReadExt;
 use tokio::process::Child;
 
 /// The environment variable naming the shared test Redis.
@@ -67,7 +68,7 @@ struct Keys {
 impl Keys {
     async fn new(url: String, env: &Env, test: &str) -> Self {
         let prefix = format!(
-            "sfmc-test:{test}:{}:{}:",
+            "sfmc-cli-test:interrupted-{test}:{}:{}:",
             std::process::id(),
             env.emulator.addr().port()
         );
@@ -130,7 +131,11 @@ impl Keys {
                 return;
             }
             if let Some(status) = child.try_wait().unwrap() {
-                panic!("sfmc exited ({status}) before taking the Redis lock");
+                let mut err = String::new();
+                if let Some(mut pipe) = child.stderr.take() {
+                    let _ = pipe.read_to_string(&mut err).await;
+                }
+                panic!("sfmc exited ({status}) before taking the Redis lock: {err}");
             }
             tokio::time::sleep(POLL_EVERY).await;
         }
