@@ -59,7 +59,9 @@ pub async fn scenario(
     let impatient: Vec<_> = (0..IMPATIENT_CALLERS)
         .map(|_| {
             let handle = handle.clone();
-            tokio::spawn(async move { tokio::time::timeout(IMPATIENT_TIMEOUT, handle.token()).await })
+            tokio::spawn(
+                async move { tokio::time::timeout(IMPATIENT_TIMEOUT, handle.token()).await },
+            )
         })
         .collect();
     let mut timed_out = 0;

@@ -93,7 +93,11 @@ async fn five_dropped_callers_then_a_patient_one_make_one_request_answered_at_tw
     assert_eq!(endpoint.calls(), 1, "exactly one token request");
     assert_eq!(report.patient_token, "tok-1", "the one request's token");
     assert_eq!(report.patient_waited, secs(1), "about 1 s more, not 2 s");
-    assert_eq!(tokio_now() - start, secs(2), "done when the request answered");
+    assert_eq!(
+        tokio_now() - start,
+        secs(2),
+        "done when the request answered"
+    );
     endpoint.assert_no_violations();
 }
 
@@ -106,9 +110,18 @@ async fn a_caller_dropped_while_its_refresh_holds_the_store_lock_orphans_nothing
     let endpoint = ScriptedEndpoint::new(1);
     endpoint.issue_after(secs(2));
     let clock = tokio_clock();
-    let here = manager_with(&endpoint, clock.clone(), store.clone(), RefreshPolicy::default());
-    let other_process =
-        manager_with(&endpoint, clock.clone(), store.clone(), RefreshPolicy::default());
+    let here = manager_with(
+        &endpoint,
+        clock.clone(),
+        store.clone(),
+        RefreshPolicy::default(),
+    );
+    let other_process = manager_with(
+        &endpoint,
+        clock.clone(),
+        store.clone(),
+        RefreshPolicy::default(),
+    );
     let start = tokio_now();
 
     let dropped = tokio::time::timeout(secs(1), here.handle(settings()).token()).await;
@@ -122,7 +135,11 @@ async fn a_caller_dropped_while_its_refresh_holds_the_store_lock_orphans_nothing
     .await
     .expect("the other process gets a token");
     let poll = RefreshPolicy::default().lock_poll_interval;
-    assert_eq!(token.expose(), "tok-1", "the token the dropped caller's refresh fetched");
+    assert_eq!(
+        token.expose(),
+        "tok-1",
+        "the token the dropped caller's refresh fetched"
+    );
     assert!(
         tokio_now() - start <= secs(2) + poll,
         "waited {:?}, not the lock's lifetime",
@@ -214,8 +231,16 @@ async fn a_caller_joining_a_refresh_in_flight_does_not_get_the_token_just_invali
         .await
         .expect("a token");
 
-    assert_eq!(next.expose(), "tok-2", "the invalidated token was handed out");
-    assert_eq!(tokio_now() - start, secs(20), "joined the refresh in flight");
+    assert_eq!(
+        next.expose(),
+        "tok-2",
+        "the invalidated token was handed out"
+    );
+    assert_eq!(
+        tokio_now() - start,
+        secs(20),
+        "joined the refresh in flight"
+    );
     assert_eq!(endpoint.calls(), 2);
     endpoint.assert_no_violations();
 }
@@ -296,7 +321,10 @@ fn a_redis_lock_ttl_not_shorter_than_the_load_timeout_is_refused_at_build() {
     let url = "redis://127.0.0.1:9/";
     assert!(build(RedisStoreConfig::new(url).with_lock_ttl(LOAD_TIMEOUT)).is_err());
     assert!(build(RedisStoreConfig::new(url).with_lock_ttl(secs(60))).is_err());
-    assert!(build(RedisStoreConfig::new(url)).is_ok(), "the defaults fit");
+    assert!(
+        build(RedisStoreConfig::new(url)).is_ok(),
+        "the defaults fit"
+    );
 }
 
 /// A lock whose holder died and that never goes away, and an endpoint slower than the load
@@ -316,11 +344,24 @@ async fn a_lock_held_by_a_dead_process_ends_the_call_within_one_load_timeout() {
     );
     let start = tokio_now();
 
-    let result = within(LOAD_TIMEOUT * 3, "token()", manager.handle(settings()).token()).await;
+    let result = within(
+        LOAD_TIMEOUT * 3,
+        "token()",
+        manager.handle(settings()).token(),
+    )
+    .await;
 
     assert!(result.is_err(), "no token: the endpoint is too slow");
-    assert_eq!(tokio_now() - start, LOAD_TIMEOUT, "the load timeout bounds the call");
-    assert_eq!(endpoint.calls(), 1, "one direct fetch after half the load timeout");
+    assert_eq!(
+        tokio_now() - start,
+        LOAD_TIMEOUT,
+        "the load timeout bounds the call"
+    );
+    assert_eq!(
+        endpoint.calls(),
+        1,
+        "one direct fetch after half the load timeout"
+    );
     assert_eq!(
         endpoint.call_instants()[0] - start,
         LOAD_TIMEOUT / 2,
@@ -363,7 +404,10 @@ fn zero_initial_backoff_is_refused_at_build() {
         .policy(RefreshPolicy::default().with_initial_backoff(Duration::ZERO))
         .build();
     let error = result.expect_err("zero backoff refused");
-    assert!(matches!(error, AuthError::Configuration { .. }), "{error:?}");
+    assert!(
+        matches!(error, AuthError::Configuration { .. }),
+        "{error:?}"
+    );
     assert!(error.to_string().contains("backoff"), "{error}");
 }
 
@@ -378,7 +422,12 @@ async fn a_failing_endpoint_is_called_a_bounded_number_of_times_in_one_load_time
     let manager = manager(&endpoint, tokio_clock(), RefreshPolicy::default());
     let start = tokio_now();
 
-    let result = within(LOAD_TIMEOUT * 2, "token()", manager.handle(settings()).token()).await;
+    let result = within(
+        LOAD_TIMEOUT * 2,
+        "token()",
+        manager.handle(settings()).token(),
+    )
+    .await;
 
     let error = result.expect_err("every attempt fails");
     assert!(
@@ -387,7 +436,10 @@ async fn a_failing_endpoint_is_called_a_bounded_number_of_times_in_one_load_time
     );
     assert!(tokio_now() - start <= LOAD_TIMEOUT);
     let calls = endpoint.calls();
-    assert!((5..=12).contains(&calls), "{calls} calls in one load timeout");
+    assert!(
+        (5..=12).contains(&calls),
+        "{calls} calls in one load timeout"
+    );
     endpoint.assert_no_violations();
 }
 
@@ -408,9 +460,13 @@ async fn a_clock_that_never_moves_does_not_stretch_the_wait_for_a_held_lock() {
     let manager = manager_with(&endpoint, frozen, store.clone(), RefreshPolicy::default());
     let start = tokio_now();
 
-    let token = within(LOAD_TIMEOUT * 3, "token()", manager.handle(settings()).token())
-        .await
-        .expect("token");
+    let token = within(
+        LOAD_TIMEOUT * 3,
+        "token()",
+        manager.handle(settings()).token(),
+    )
+    .await
+    .expect("token");
 
     assert_eq!(token.expose(), "tok-1");
     assert_eq!(tokio_now() - start, LOAD_TIMEOUT / 2);
