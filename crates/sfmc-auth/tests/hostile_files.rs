@@ -401,47 +401,56 @@ async fn remove_if_keeps_a_newer_token_another_process_wrote() {
     );
 }
 
-/// A writer replaces the failed token while `remove_if` runs, many times over: the newer token
-/// always survives. Old code (read, compare, then delete the path) could delete the newer token
-/// that arrived between its read and its delete.
+/// Another process renames a newer token into place while `remove_if` runs, many times over and
+/// at varying offsets: the newer token always survives. Old code (read, compare, then delete the
+/// path) deleted the newer token when it arrived between the read and the delete. The writer is
+/// a bare `rename` (what `save` ends with), so that both sides take about as long.
 #[test]
 fn remove_if_racing_a_writer_never_deletes_the_newer_token() {
-    const ROUNDS: usize = 200;
+    const ROUNDS: usize = 1_000;
     let dir = TempDir::new("remove-if-race");
     let (failed, newer) = (token("failed"), token("newer"));
+    // The sealed bytes of both tokens, as a store writes them.
+    let sealed = |token: &AccessToken| {
+        let elsewhere = TempDir::new("remove-if-race-src");
+        let store = FileStore::new(elsewhere.path());
+        block_on_inline(store.save(&key(), &secret(), token)).unwrap();
+        std::fs::read(store.path_of(&key())).unwrap()
+    };
+    let (sealed_failed, sealed_newer) = (sealed(&failed), sealed(&newer));
+    let path = FileStore::new(dir.path()).path_of(&key());
+    let incoming = dir.path().join(".incoming.tmp");
     let start = Barrier::new(3);
     let done = Barrier::new(3);
     let mut lost = Vec::new();
-    let runtime = || {
-        tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap()
-    };
     std::thread::scope(|scope| {
         scope.spawn(|| {
-            let (rt, store) = (runtime(), FileStore::new(dir.path()));
             for _ in 0..ROUNDS {
                 start.wait();
-                rt.block_on(store.save(&key(), &secret(), &newer)).unwrap();
+                std::fs::rename(&incoming, &path).unwrap();
                 done.wait();
             }
         });
         scope.spawn(|| {
-            let (rt, store) = (runtime(), FileStore::new(dir.path()));
-            for _ in 0..ROUNDS {
+            let store = FileStore::new(dir.path());
+            for round in 0..ROUNDS {
                 start.wait();
-                rt.block_on(store.remove_if(&key(), &secret(), &failed))
-                    .unwrap();
+                // Start a little later each round, to sweep the writer's rename across ours.
+                for _ in 0..(round % 40) * 50 {
+                    std::hint::spin_loop();
+                }
+                block_on_inline(store.remove_if(&key(), &secret(), &failed)).unwrap();
                 done.wait();
             }
         });
-        let (rt, store) = (runtime(), FileStore::new(dir.path()));
+        let store = FileStore::new(dir.path());
         for round in 0..ROUNDS {
-            rt.block_on(store.save(&key(), &secret(), &failed)).unwrap();
+            std::fs::write(&path, &sealed_failed).unwrap();
+            std::fs::write(&incoming, &sealed_newer).unwrap();
             start.wait();
             done.wait();
             // Noted, not asserted here: a panic would leave the other threads at the barrier.
-            let left = rt.block_on(store.load(&key(), &secret())).unwrap();
+            let left = block_on_inline(store.load(&key(), &secret())).unwrap();
             if !left.is_some_and(|t| t.same_token(&newer)) {
                 lost.push(round);
             }
@@ -449,6 +458,21 @@ fn remove_if_racing_a_writer_never_deletes_the_newer_token() {
     });
     assert!(
         lost.is_empty(),
-        "the newer token was deleted in rounds {lost:?}"
+        "the newer token was deleted in {} of {ROUNDS} rounds: {lost:?}",
+        lost.len()
     );
+}
+
+/// Runs a store future to completion on this thread, outside any runtime: `FileStore` then does
+/// its file work inline (no hop to a blocking pool between the two racing sides), so the future
+/// is ready at its first poll.
+fn block_on_inline<T>(future: impl Future<Output = T>) -> T {
+    let mut future = std::pin::pin!(future);
+    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(value) = future.as_mut().poll(&mut context) {
+            return value;
+        }
+        std::thread::yield_now();
+    }
 }
