@@ -98,11 +98,12 @@ pub fn throttled(retry_after: Option<Duration>) -> AuthError {
 
 /// What one scripted call answers.
 #[derive(Clone)]
+#[allow(clippy::large_enum_variant)] // a test script; size does not matter
 enum Outcome {
     /// A new token, `{prefix}-{n}` for the n-th token issued, living `expires_in` seconds.
     Issue { expires_in: u64 },
     /// This exact response.
-    Respond(Box<TokenResponse>),
+    Respond(TokenResponse),
     /// This error.
     Fail(AuthError),
 }
@@ -194,7 +195,7 @@ impl ScriptedEndpoint {
 
     /// Next: this response.
     pub fn respond(&self, response: TokenResponse) -> &Self {
-        self.push(Outcome::Respond(Box::new(response)), Duration::ZERO)
+        self.push(Outcome::Respond(response), Duration::ZERO)
     }
 
     /// Next: this error.
@@ -307,7 +308,7 @@ impl TokenEndpoint for ScriptedEndpoint {
                         expires_in,
                     ))
                 }
-                Outcome::Respond(response) => Ok(*response),
+                Outcome::Respond(response) => Ok(response),
                 Outcome::Fail(error) => Err(error),
             }
         })
