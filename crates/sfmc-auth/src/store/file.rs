@@ -221,6 +221,8 @@ impl TokenStore for FileStore {
         token: &'a AccessToken,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
+            // A refused directory has had its one warning: not a write failure to warn about.
+            self.usable_dir()?;
             let sealed = seal(secret, key, token);
             let (path, tmp) = (self.path_of(key), self.temp_path(key));
             let written = self
