@@ -77,7 +77,7 @@ async fn define(State(shared): State<AppState>, body: Bytes) -> Response {
 async fn list(State(shared): State<AppState>, params: Params) -> Response {
     let mid = match mid_param(&shared, &params) {
         Ok(mid) => mid,
-        Err(response) => return response,
+        Err((field, message)) => return invalid("invalid_mid", field, &message),
     };
     let items: Vec<Value> = shared
         .stores
@@ -110,7 +110,7 @@ async fn rows(State(shared): State<AppState>, segments: Segments, params: Params
 async fn remove(State(shared): State<AppState>, segments: Segments, params: Params) -> Response {
     let mid = match mid_param(&shared, &params) {
         Ok(mid) => mid,
-        Err(response) => return response,
+        Err((field, message)) => return invalid("invalid_mid", field, &message),
     };
     if shared
         .stores
@@ -168,7 +168,7 @@ fn with_data_extension(
 ) -> Response {
     let mid = match mid_param(shared, params) {
         Ok(mid) => mid,
-        Err(response) => return response,
+        Err((field, message)) => return invalid("invalid_mid", field, &message),
     };
     let key = segments.get(2);
     match shared.stores.unit(&mid).data_extension(key) {
@@ -183,10 +183,9 @@ fn unknown(key: &str, mid: &str) -> Response {
 }
 
 /// The `mid` query parameter, checked, or the default MID.
-fn mid_param(shared: &Shared, params: &Params) -> Result<String, Response> {
+fn mid_param(shared: &Shared, params: &Params) -> Result<String, (&'static str, String)> {
     let given = params.get("mid").map(|m| Value::from(m.trim()));
     checked_mid(shared, given.as_ref())
-        .map_err(|(field, message)| invalid("invalid_mid", field, &message))
 }
 
 fn checked_mid(shared: &Shared, given: Option<&Value>) -> Result<String, (&'static str, String)> {

@@ -16,7 +16,7 @@ use crate::api::paging;
 use crate::api::principal::{Principal, scope};
 use crate::api::query::Params;
 use crate::api::reply::{
-    self, MISSING_FIELD, Reply, VALIDATION, bad_request, json_reply, not_found,
+    self, ApiError, MISSING_FIELD, Reply, VALIDATION, bad_request, json_reply, not_found,
 };
 use crate::rest::mid_json;
 use crate::store::lock;
@@ -139,7 +139,7 @@ pub(crate) async fn delete(p: Principal, Path(id): Path<String>) -> Reply {
     reply::ok(Value::from("OK"))
 }
 
-fn parse_id(text: &str) -> Result<u64, axum::response::Response> {
+fn parse_id(text: &str) -> Result<u64, ApiError> {
     text.parse().map_err(|_| {
         bad_request(
             format!("The asset id {text:?} is not a number."),
@@ -148,7 +148,7 @@ fn parse_id(text: &str) -> Result<u64, axum::response::Response> {
     })
 }
 
-fn missing(id: u64) -> axum::response::Response {
+fn missing(id: u64) -> ApiError {
     not_found(format!("Asset with id {id} was not found."))
 }
 
@@ -157,7 +157,7 @@ fn strip_read_only(map: &mut Map<String, Value>) {
 }
 
 /// `assetType` must be an object with a numeric `id` or a string `name`.
-fn check_asset_type(asset: &Map<String, Value>) -> Result<(), axum::response::Response> {
+fn check_asset_type(asset: &Map<String, Value>) -> Result<(), ApiError> {
     let ok = reply::field(asset, "assetType")
         .and_then(Value::as_object)
         .is_some_and(|t| {

@@ -18,7 +18,7 @@ use crate::api::ids;
 use crate::api::paging::Paging;
 use crate::api::principal::{Principal, scope};
 use crate::api::query::Params;
-use crate::api::reply::{self, Reply, VALIDATION, bad_request, json_reply, not_found};
+use crate::api::reply::{self, ApiError, Reply, VALIDATION, bad_request, json_reply, not_found};
 use crate::dataext::WriteMode;
 use crate::paths::Segments;
 use crate::store::lock;
@@ -157,7 +157,7 @@ pub(crate) async fn results(p: Principal, segments: Segments, params: Params) ->
     }))
 }
 
-fn missing(id: &str) -> axum::response::Response {
+fn missing(id: &str) -> ApiError {
     not_found(format!(
         "No asynchronous request with requestId {id:?} exists."
     ))

@@ -8,14 +8,14 @@ use std::collections::BTreeMap;
 use axum::body::Bytes;
 use axum::extract::Path;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use serde_json::{Map, Value};
 
 use crate::api::listing::ListQuery;
 use crate::api::paging;
 use crate::api::principal::{Principal, scope};
 use crate::api::query::Params;
-use crate::api::reply::{self, MISSING_FIELD, Reply, VALIDATION, bad_request, not_found};
+use crate::api::reply::{self, ApiError, MISSING_FIELD, Reply, VALIDATION, bad_request, not_found};
 use crate::store::lock;
 
 /// The fields a client may set.
@@ -103,7 +103,7 @@ pub(crate) async fn delete(p: Principal, Path(id): Path<String>) -> Reply {
 }
 
 /// The writable fields of `body` under their canonical names, each checked.
-fn writable(body: &Map<String, Value>) -> Result<Map<String, Value>, Response> {
+fn writable(body: &Map<String, Value>) -> Result<Map<String, Value>, ApiError> {
     for (name, max) in [("name", 128), ("description", 512), ("campaignCode", 36)] {
         reply::check_length(body, name, max)?;
     }
@@ -124,11 +124,11 @@ fn writable(body: &Map<String, Value>) -> Result<Map<String, Value>, Response> {
         .collect())
 }
 
-fn parse_id(text: &str) -> Result<u64, Response> {
+fn parse_id(text: &str) -> Result<u64, ApiError> {
     text.parse()
         .map_err(|_| not_found(format!("Campaign with id {text:?} was not found.")))
 }
 
-fn missing(id: u64) -> Response {
+fn missing(id: u64) -> ApiError {
     not_found(format!("Campaign with id {id} was not found."))
 }

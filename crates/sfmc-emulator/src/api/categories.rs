@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 use axum::body::Bytes;
 use axum::extract::Path;
 use axum::http::StatusCode;
-use axum::response::Response;
 use serde_json::{Map, Value, json};
 
 use crate::api::listing::ListQuery;
@@ -16,7 +15,7 @@ use crate::api::paging;
 use crate::api::principal::{Principal, scope};
 use crate::api::query::Params;
 use crate::api::reply::{
-    self, MISSING_FIELD, Reply, VALIDATION, bad_request, json_reply, not_found,
+    self, ApiError, MISSING_FIELD, Reply, VALIDATION, bad_request, json_reply, not_found,
 };
 use crate::rest::mid_json;
 use crate::store::lock;
@@ -132,7 +131,7 @@ pub(crate) async fn delete(p: Principal, Path(id): Path<String>) -> Reply {
 }
 
 /// `ParentId` of a body: 0 when absent, else an existing category's id.
-fn parent_id(body: &Map<String, Value>, categories: &Categories) -> Result<u64, Response> {
+fn parent_id(body: &Map<String, Value>, categories: &Categories) -> Result<u64, ApiError> {
     match reply::field(body, "ParentId") {
         None | Some(Value::Null) => Ok(0),
         Some(v) => {
@@ -166,7 +165,7 @@ fn pascal_case(category: &Value) -> Value {
     Value::Object(map)
 }
 
-fn parse_id(text: &str) -> Result<u64, Response> {
+fn parse_id(text: &str) -> Result<u64, ApiError> {
     text.parse().map_err(|_| {
         bad_request(
             format!("The category id {text:?} is not a number."),
@@ -175,6 +174,6 @@ fn parse_id(text: &str) -> Result<u64, Response> {
     })
 }
 
-fn missing(id: u64) -> Response {
+fn missing(id: u64) -> ApiError {
     not_found(format!("Category with id {id} was not found."))
 }

@@ -7,14 +7,13 @@
 use std::collections::HashMap;
 
 use axum::body::Bytes;
-use axum::response::Response;
 use serde_json::{Map, Value, json};
 
 use crate::api::ids;
 use crate::api::paging::Paging;
 use crate::api::principal::{Principal, scope};
 use crate::api::query::Params;
-use crate::api::reply::{self, MISSING_FIELD, Reply, VALIDATION, bad_request, not_found};
+use crate::api::reply::{self, ApiError, MISSING_FIELD, Reply, VALIDATION, bad_request, not_found};
 use crate::store::lock;
 
 /// `statusId` of a completed delete request.
@@ -186,7 +185,7 @@ pub(crate) async fn delete_requests(p: Principal, params: Params) -> Reply {
 
 /// A required date parameter (`YYYY-MM-DD` or an ISO timestamp) as a comparable timestamp;
 /// a date alone gets `day_suffix`.
-fn date_bound(params: &Params, name: &str, day_suffix: &str) -> Result<String, Response> {
+fn date_bound(params: &Params, name: &str, day_suffix: &str) -> Result<String, ApiError> {
     let value = params.required(name)?;
     let b = value.as_bytes();
     let shaped = b.len() >= 10
@@ -211,7 +210,7 @@ fn date_bound(params: &Params, name: &str, day_suffix: &str) -> Result<String, R
 }
 
 /// `attributeSets` of a body: an array of objects (absent = none).
-fn attribute_sets(body: &Map<String, Value>) -> Result<Vec<Value>, Response> {
+fn attribute_sets(body: &Map<String, Value>) -> Result<Vec<Value>, ApiError> {
     match reply::field(body, "attributeSets") {
         None | Some(Value::Null) => Ok(Vec::new()),
         Some(Value::Array(sets)) if sets.iter().all(Value::is_object) => Ok(sets.clone()),

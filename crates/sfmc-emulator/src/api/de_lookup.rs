@@ -3,11 +3,10 @@
 //! API's "invalid request") and 404 on reads.
 
 use axum::http::StatusCode;
-use axum::response::Response;
 
 use crate::api::principal::Principal;
-use crate::api::reply::VALIDATION;
-use crate::rest;
+use crate::api::reply;
+use crate::api::reply::{ApiError, VALIDATION};
 use crate::store::SharedDataExtension;
 
 /// Whether a missing data extension is a bad write or a missing read.
@@ -28,12 +27,12 @@ pub(crate) fn find(
     p: &Principal,
     key: &str,
     access: Access,
-) -> Result<SharedDataExtension, Response> {
+) -> Result<SharedDataExtension, ApiError> {
     p.unit().data_extension(key).ok_or_else(|| {
         let message = format!("Unable to find a data extension with external key {key:?}.");
         match access {
-            Access::Write => rest::error(StatusCode::BAD_REQUEST, &message, VALIDATION),
-            Access::Read => rest::error(StatusCode::NOT_FOUND, &message, 404),
+            Access::Write => reply::error(StatusCode::BAD_REQUEST, &message, VALIDATION),
+            Access::Read => reply::error(StatusCode::NOT_FOUND, &message, 404),
         }
     })
 }
@@ -43,6 +42,6 @@ pub(crate) fn find_by_segment(
     p: &Principal,
     segment: &str,
     access: Access,
-) -> Result<SharedDataExtension, Response> {
+) -> Result<SharedDataExtension, ApiError> {
     find(p, key_of(segment).unwrap_or(segment), access)
 }

@@ -6,7 +6,6 @@
 
 use axum::body::Bytes;
 use axum::http::StatusCode;
-use axum::response::Response;
 use serde_json::{Map, Value, json};
 
 use crate::api::ids;
@@ -15,9 +14,8 @@ use crate::api::messaging::{Channel, INVALID_VALUE, OBJECT_ALREADY_EXISTS, defin
 use crate::api::paging;
 use crate::api::principal::Principal;
 use crate::api::query::Params;
-use crate::api::reply::{self, MISSING_FIELD, Reply, bad_request, json_reply};
+use crate::api::reply::{self, ApiError, MISSING_FIELD, Reply, bad_request, json_reply};
 use crate::paths::Segments;
-use crate::rest;
 use crate::store::lock;
 
 /// Fields the server owns.
@@ -47,9 +45,9 @@ pub(crate) async fn create(p: Principal, segments: Segments, body: Bytes) -> Rep
     let unit = p.unit();
     let mut messaging = lock(&unit.messaging);
     if messaging.find(channel, &key).is_some() {
-        return Err(rest::error(
+        return Err(reply::error(
             StatusCode::CONFLICT,
-            &format!(
+            format!(
                 "MCMS_UTM_Runtime_ObjectAlreadyExists: A definition with definitionKey {key:?} already exists."
             ),
             OBJECT_ALREADY_EXISTS,
@@ -138,7 +136,7 @@ pub(crate) async fn delete(p: Principal, segments: Segments) -> Reply {
 }
 
 /// `status`, when given, must be `Active` or `Inactive` (any case).
-fn check_status(definition: &Map<String, Value>) -> Result<(), Response> {
+fn check_status(definition: &Map<String, Value>) -> Result<(), ApiError> {
     match reply::opt_str(definition, "status")? {
         Some(s) if !s.eq_ignore_ascii_case("active") && !s.eq_ignore_ascii_case("inactive") => {
             Err(bad_request(

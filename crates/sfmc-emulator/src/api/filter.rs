@@ -4,10 +4,9 @@
 //! `true`, `false` or `null`. Strings compare case-insensitively; `like` treats `%` as a
 //! wildcard and, without one, matches a substring. Anything else is a 400.
 
-use axum::response::Response;
 use serde_json::Value;
 
-use crate::api::reply::{VALIDATION, bad_request};
+use crate::api::reply::{ApiError, VALIDATION, bad_request};
 
 /// A parsed `$filter`: every condition must hold.
 #[derive(Clone, Debug, PartialEq)]
@@ -43,7 +42,7 @@ enum Literal {
 
 impl Filter {
     /// Parses `text`; a 400 saying what could not be read.
-    pub(crate) fn parse(text: &str) -> Result<Filter, Response> {
+    pub(crate) fn parse(text: &str) -> Result<Filter, ApiError> {
         parse(text).map_err(|why| {
             bad_request(
                 format!("The $filter {text:?} cannot be parsed: {why}."),
@@ -53,7 +52,7 @@ impl Filter {
     }
 
     /// Parses an optional `$filter`.
-    pub(crate) fn optional(text: Option<&str>) -> Result<Option<Filter>, Response> {
+    pub(crate) fn optional(text: Option<&str>) -> Result<Option<Filter>, ApiError> {
         text.filter(|t| !t.trim().is_empty())
             .map(Filter::parse)
             .transpose()

@@ -5,7 +5,7 @@
 
 use axum::body::Bytes;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use serde_json::{Map, Value};
 
 use crate::api::ids;
@@ -13,7 +13,7 @@ use crate::api::listing::ListQuery;
 use crate::api::paging;
 use crate::api::principal::{Principal, scope};
 use crate::api::query::Params;
-use crate::api::reply::{self, MISSING_FIELD, Reply, VALIDATION, bad_request, not_found};
+use crate::api::reply::{self, ApiError, MISSING_FIELD, Reply, VALIDATION, bad_request, not_found};
 use crate::paths::Segments;
 use crate::store::lock;
 
@@ -151,6 +151,6 @@ pub(crate) async fn delete(p: Principal, segments: Segments) -> Reply {
     Ok(StatusCode::OK.into_response())
 }
 
-fn missing(id: &str) -> Response {
+fn missing(id: &str) -> ApiError {
     not_found(format!("Journey {id:?} was not found."))
 }

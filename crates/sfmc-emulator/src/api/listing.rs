@@ -5,13 +5,12 @@
 
 use std::cmp::Ordering;
 
-use axum::response::Response;
 use serde_json::{Map, Value};
 
 use crate::api::filter::{Filter, lookup};
 use crate::api::paging::Paging;
 use crate::api::query::Params;
-use crate::api::reply::{VALIDATION, bad_request};
+use crate::api::reply::{ApiError, VALIDATION, bad_request};
 
 /// What a list request asks for.
 #[derive(Debug)]
@@ -29,7 +28,7 @@ impl ListQuery {
         default_size: usize,
         max_size: usize,
         default_order: Option<&str>,
-    ) -> Result<ListQuery, Response> {
+    ) -> Result<ListQuery, ApiError> {
         let filter = Filter::optional(params.get("filter"))?;
         let order_text = params
             .get("orderBy")
@@ -95,7 +94,7 @@ impl ListQuery {
 }
 
 /// `name asc, modifiedDate DESC` → [(name, false), (modifiedDate, true)].
-fn parse_order(text: &str) -> Result<Vec<(String, bool)>, Response> {
+fn parse_order(text: &str) -> Result<Vec<(String, bool)>, ApiError> {
     text.split(',')
         .map(|part| {
             let words: Vec<&str> = part.split_whitespace().collect();

@@ -6,10 +6,10 @@
 use std::collections::HashMap;
 
 use axum::http::StatusCode;
-use axum::response::Response;
 use serde_json::Value;
 
-use crate::rest;
+use crate::api::reply;
+use crate::api::reply::ApiError;
 
 /// Transactional definition or message not found (errorcode 30003).
 pub(crate) const OBJECT_NOT_FOUND: i64 = 30003;
@@ -33,11 +33,11 @@ pub(crate) enum Channel {
 
 impl Channel {
     /// The channel named by a path segment; 404 (`Resource not found`) otherwise.
-    pub(crate) fn from_segment(segment: &str) -> Result<Channel, Response> {
+    pub(crate) fn from_segment(segment: &str) -> Result<Channel, ApiError> {
         match segment.to_ascii_lowercase().as_str() {
             "email" => Ok(Channel::Email),
             "sms" => Ok(Channel::Sms),
-            _ => Err(rest::error(
+            _ => Err(reply::error(
                 StatusCode::NOT_FOUND,
                 "Resource not found",
                 404,
@@ -123,10 +123,10 @@ impl Messaging {
 }
 
 /// 404 errorcode 30003 for a definition key that does not exist.
-pub(crate) fn definition_not_found(key: &str) -> Response {
-    rest::error(
+pub(crate) fn definition_not_found(key: &str) -> ApiError {
+    reply::error(
         StatusCode::NOT_FOUND,
-        &format!(
+        format!(
             "MCMS_UTM_Runtime_ObjectNotFound: No definition with definitionKey {key:?} exists."
         ),
         OBJECT_NOT_FOUND,

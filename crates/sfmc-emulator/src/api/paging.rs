@@ -5,12 +5,11 @@
 //! is the number on this page). Row reads build their `links.next` shape in
 //! [`crate::api::row_reads`].
 
-use axum::response::Response;
 use serde_json::{Value, json};
 
 use crate::api::ids;
 use crate::api::query::Params;
-use crate::api::reply::{VALIDATION, bad_request};
+use crate::api::reply::{ApiError, VALIDATION, bad_request};
 
 /// The page a request asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,7 +27,7 @@ impl Paging {
         params: &Params,
         default_size: usize,
         max_size: usize,
-    ) -> Result<Paging, Response> {
+    ) -> Result<Paging, ApiError> {
         let page = params.number("page")?.unwrap_or(1);
         let size = params
             .number("pageSize")?
@@ -90,7 +89,7 @@ pub(crate) fn definitions(paging: Paging, definitions: Vec<Value>) -> Value {
 mod tests {
     use super::*;
 
-    fn paging(query: &str, default: usize, max: usize) -> Result<Paging, Response> {
+    fn paging(query: &str, default: usize, max: usize) -> Result<Paging, ApiError> {
         Paging::from_params(&Params::parse(Some(query)).unwrap(), default, max)
     }
 

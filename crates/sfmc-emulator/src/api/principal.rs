@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::response::Response;
 
-use crate::api::reply::insufficient_privileges;
-use crate::rest::{authenticate, not_authorized};
+use crate::api::reply::not_authorized;
+use crate::api::reply::{ApiError, insufficient_privileges};
+use crate::rest::authenticate;
 use crate::state::AppState;
 use crate::store::BusinessUnit;
 use crate::tokens::ScopeSet;
@@ -53,7 +53,7 @@ pub(crate) struct Principal {
 
 impl Principal {
     /// `Ok` when the token holds at least one of `any_of`; else 403 errorcode 20002.
-    pub(crate) fn require(&self, any_of: &[&str]) -> Result<(), Response> {
+    pub(crate) fn require(&self, any_of: &[&str]) -> Result<(), ApiError> {
         let entry = self.shared.packages.get(self.package);
         let granted = any_of.iter().any(|name| {
             entry
@@ -74,9 +74,9 @@ impl Principal {
 }
 
 impl FromRequestParts<AppState> for Principal {
-    type Rejection = Response;
+    type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, shared: &AppState) -> Result<Self, Response> {
+    async fn from_request_parts(parts: &mut Parts, shared: &AppState) -> Result<Self, ApiError> {
         let caller = authenticate(shared, &parts.headers).ok_or_else(not_authorized)?;
         Ok(Principal {
             mid: caller.mid.to_owned(),

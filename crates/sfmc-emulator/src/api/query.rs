@@ -4,9 +4,8 @@
 
 use axum::extract::{FromRequestParts, RawQuery};
 use axum::http::request::Parts;
-use axum::response::Response;
 
-use crate::api::reply::{VALIDATION, bad_request};
+use crate::api::reply::{ApiError, VALIDATION, bad_request};
 
 /// The request's query parameters.
 #[derive(Debug, Default)]
@@ -16,7 +15,7 @@ pub(crate) struct Params {
 
 impl Params {
     /// Parses a raw query string.
-    pub(crate) fn parse(raw: Option<&str>) -> Result<Params, Response> {
+    pub(crate) fn parse(raw: Option<&str>) -> Result<Params, ApiError> {
         let pairs: Vec<(String, String)> = match raw {
             None => Vec::new(),
             Some(raw) => serde_urlencoded::from_str(raw).map_err(|e| {
@@ -45,7 +44,7 @@ impl Params {
     }
 
     /// A non-negative integer parameter; 400 naming it when it is not one.
-    pub(crate) fn number(&self, name: &str) -> Result<Option<u64>, Response> {
+    pub(crate) fn number(&self, name: &str) -> Result<Option<u64>, ApiError> {
         match self.get(name) {
             None => Ok(None),
             Some(v) if v.trim().is_empty() => Ok(None),
@@ -59,7 +58,7 @@ impl Params {
     }
 
     /// A required, non-empty parameter; 400 naming it when absent.
-    pub(crate) fn required(&self, name: &str) -> Result<&str, Response> {
+    pub(crate) fn required(&self, name: &str) -> Result<&str, ApiError> {
         self.get(name)
             .map(str::trim)
             .filter(|v| !v.is_empty())
@@ -78,7 +77,7 @@ fn canonical(name: &str) -> String {
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Params {
-    type Rejection = Response;
+    type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let RawQuery(raw) = RawQuery::from_request_parts(parts, state)

@@ -1,4 +1,4 @@
-//! What the REST families answer with: the error bodies (`{"message","errorcode",
+//! What the REST families answer with: [`ApiError`] (the error body `{"message","errorcode",
 //! "documentation"}`, statuses and codes picked in one place), JSON success replies, and reading
 //! a JSON request body into a 400 when it is not JSON.
 
@@ -10,7 +10,52 @@ use serde_json::{Map, Value, json};
 use crate::rest::{self, DOCUMENTATION_URL};
 
 /// What a family handler returns: the reply, or an error reply.
-pub(crate) type Reply = Result<Response, Response>;
+pub(crate) type Reply = Result<Response, ApiError>;
+
+/// A REST error answer: status, `message`, `errorcode`, and `additionalErrors` when there are
+/// several problems.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ApiError {
+    status: StatusCode,
+    message: String,
+    errorcode: i64,
+    additional: Vec<String>,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if self.additional.is_empty() {
+            return rest::error(self.status, &self.message, self.errorcode);
+        }
+        let additional: Vec<Value> = self
+            .additional
+            .iter()
+            .map(|d| json!({"message": d, "errorcode": VALIDATION, "documentation": ""}))
+            .collect();
+        let body = json!({
+            "message": self.message,
+            "errorcode": self.errorcode,
+            "documentation": DOCUMENTATION_URL,
+            "additionalErrors": additional,
+        });
+        json_reply(self.status, body)
+    }
+}
+
+/// An error with `status`, `message` and `errorcode`.
+pub(crate) fn error(status: StatusCode, message: impl AsRef<str>, errorcode: i64) -> ApiError {
+    ApiError {
+        status,
+        message: message.as_ref().to_owned(),
+        errorcode,
+        additional: Vec::new(),
+    }
+}
+
+/// 401 `Not Authorized`, errorcode 0.
+pub(crate) fn not_authorized() -> ApiError {
+    error(StatusCode::UNAUTHORIZED, "Not Authorized", 0)
+}
 
 /// Generic validation failure (400, errorcode 10000).
 pub(crate) const VALIDATION: i64 = 10000;
@@ -30,36 +75,27 @@ pub(crate) fn ok(body: Value) -> Reply {
 }
 
 /// 400 with `errorcode`.
-pub(crate) fn bad_request(message: impl AsRef<str>, errorcode: i64) -> Response {
-    rest::error(StatusCode::BAD_REQUEST, message.as_ref(), errorcode)
+pub(crate) fn bad_request(message: impl AsRef<str>, errorcode: i64) -> ApiError {
+    error(StatusCode::BAD_REQUEST, message, errorcode)
 }
 
 /// 400 errorcode 10006 whose `additionalErrors` carry each message (errorcode 10000 each).
-pub(crate) fn aggregated(message: &str, details: &[String]) -> Response {
-    let additional: Vec<Value> = details
-        .iter()
-        .map(|d| json!({"message": d, "errorcode": VALIDATION, "documentation": ""}))
-        .collect();
-    json_reply(
-        StatusCode::BAD_REQUEST,
-        json!({
-            "message": message,
-            "errorcode": AGGREGATED,
-            "documentation": DOCUMENTATION_URL,
-            "additionalErrors": additional,
-        }),
-    )
+pub(crate) fn aggregated(message: &str, details: &[String]) -> ApiError {
+    ApiError {
+        additional: details.to_vec(),
+        ..error(StatusCode::BAD_REQUEST, message, AGGREGATED)
+    }
 }
 
 /// 404 for a resource that does not exist in the caller's business unit. Salesforce documents
 /// no code for it; like the emulator's other 404s, the status doubles as `errorcode`.
-pub(crate) fn not_found(what: impl AsRef<str>) -> Response {
-    rest::error(StatusCode::NOT_FOUND, what.as_ref(), 404)
+pub(crate) fn not_found(what: impl AsRef<str>) -> ApiError {
+    error(StatusCode::NOT_FOUND, what, 404)
 }
 
 /// 403 errorcode 20002: the token lacks the scope the endpoint needs.
-pub(crate) fn insufficient_privileges() -> Response {
-    rest::error(
+pub(crate) fn insufficient_privileges() -> ApiError {
+    error(
         StatusCode::FORBIDDEN,
         "Insufficient privileges to complete this action.",
         20002,
@@ -67,7 +103,7 @@ pub(crate) fn insufficient_privileges() -> Response {
 }
 
 /// The request body as a JSON value; a 400 naming the problem when it is not JSON.
-pub(crate) fn parse_json(body: &[u8]) -> Result<Value, Response> {
+pub(crate) fn parse_json(body: &[u8]) -> Result<Value, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(bad_request(
             "The request body is empty; expected JSON.",
@@ -83,7 +119,7 @@ pub(crate) fn parse_json(body: &[u8]) -> Result<Value, Response> {
 }
 
 /// The request body as a JSON object; a 400 when it is something else.
-pub(crate) fn parse_object(body: &[u8]) -> Result<Map<String, Value>, Response> {
+pub(crate) fn parse_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
     match parse_json(body)? {
         Value::Object(map) => Ok(map),
         _ => Err(bad_request(
@@ -106,7 +142,7 @@ pub(crate) fn field<'a>(map: &'a Map<String, Value>, name: &str) -> Option<&'a V
 pub(crate) fn opt_str<'a>(
     map: &'a Map<String, Value>,
     name: &str,
-) -> Result<Option<&'a str>, Response> {
+) -> Result<Option<&'a str>, ApiError> {
     match field(map, name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
@@ -119,7 +155,7 @@ pub(crate) fn required_str<'a>(
     map: &'a Map<String, Value>,
     name: &str,
     missing_code: i64,
-) -> Result<&'a str, Response> {
+) -> Result<&'a str, ApiError> {
     match opt_str(map, name)? {
         Some(s) if !s.trim().is_empty() => Ok(s),
         _ => Err(bad_request(format!("{name} is required."), missing_code)),
@@ -131,7 +167,7 @@ pub(crate) fn check_length(
     map: &Map<String, Value>,
     name: &str,
     max: usize,
-) -> Result<(), Response> {
+) -> Result<(), ApiError> {
     match opt_str(map, name)? {
         Some(s) if s.chars().count() > max => Err(bad_request(
             format!("{name} must be at most {max} characters."),

@@ -15,7 +15,6 @@ use crate::api::messaging::{
 use crate::api::principal::Principal;
 use crate::api::reply::{self, MISSING_FIELD, Reply, VALIDATION, bad_request, json_reply};
 use crate::paths::Segments;
-use crate::rest;
 use crate::store::lock;
 
 /// `POST /messaging/v1/{channel}/messages`.
@@ -54,9 +53,9 @@ pub(crate) async fn status(p: Principal, segments: Segments) -> Reply {
     let unit = p.unit();
     let messaging = lock(&unit.messaging);
     let record = messaging.message(channel, key).ok_or_else(|| {
-        rest::error(
+        reply::error(
             StatusCode::NOT_FOUND,
-            &format!("MCMS_UTM_Runtime_ObjectNotFound: No message with messageKey {key:?} exists."),
+            format!("MCMS_UTM_Runtime_ObjectNotFound: No message with messageKey {key:?} exists."),
             OBJECT_NOT_FOUND,
         )
     })?;
