@@ -79,7 +79,8 @@ async fn emulator_refuses_a_busy_address() {
 #[tokio::test]
 async fn token_ttl_outside_what_clients_accept_exits_2() {
     for ttl in ["0", "86401", "9223372036854775807", "-5"] {
-        let output = bare(&["emulator", "--listen", "127.0.0.1:0", "--token-ttl", ttl])
+        let flag = format!("--token-ttl={ttl}");
+        let output = bare(&["emulator", "--listen", "127.0.0.1:0", &flag])
             .output()
             .await
             .unwrap();
