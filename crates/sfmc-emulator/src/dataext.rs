@@ -40,8 +40,8 @@ impl RowError {
     }
 }
 
-/// One row: values in field order (`None` = never set).
-pub(crate) type Row = Vec<Option<String>>;
+/// One row: values in field order (`None` = never set); boxed slices keep a million rows small.
+pub(crate) type Row = Box<[Option<Box<str>>]>;
 
 /// A data extension and its rows.
 #[derive(Debug)]
@@ -55,7 +55,7 @@ pub(crate) struct DataExtension {
     exact: HashMap<String, usize>,
     lower: HashMap<String, usize>,
     rows: Vec<Row>,
-    by_key: HashMap<Vec<String>, usize>,
+    by_key: HashMap<Box<[Box<str>]>, usize>,
 }
 
 impl DataExtension {
@@ -153,10 +153,10 @@ impl DataExtension {
         cells: Vec<(usize, Option<String>)>,
         mode: WriteMode,
     ) -> Result<(), RowError> {
-        let mut key = Vec::with_capacity(self.primary.len());
+        let mut key: Vec<Box<str>> = Vec::with_capacity(self.primary.len());
         for &p in &self.primary {
             match cells.iter().rev().find(|(i, _)| *i == p) {
-                Some((_, Some(v))) if !v.is_empty() => key.push(v.clone()),
+                Some((_, Some(v))) if !v.is_empty() => key.push(v.as_str().into()),
                 _ => {
                     return Err(RowError::new(
                         "MissingPrimaryKey",
@@ -168,6 +168,7 @@ impl DataExtension {
                 }
             }
         }
+        let key = key.into_boxed_slice();
         let existing = if self.primary.is_empty() {
             None
         } else {
@@ -186,7 +187,8 @@ impl DataExtension {
             }
             (Some(at), WriteMode::Upsert) => at,
             (None, _) => {
-                self.rows.push(vec![None; self.fields.len()]);
+                self.rows
+                    .push(vec![None; self.fields.len()].into_boxed_slice());
                 let at = self.rows.len() - 1;
                 if !self.primary.is_empty() {
                     self.by_key.insert(key, at);
@@ -196,7 +198,7 @@ impl DataExtension {
         };
         let row = &mut self.rows[at];
         for (i, value) in cells {
-            row[i] = value;
+            row[i] = value.map(String::into_boxed_str);
         }
         Ok(())
     }
@@ -221,10 +223,7 @@ impl DataExtension {
         self.fields
             .iter()
             .zip(row)
-            .filter_map(|(f, v)| {
-                v.as_ref()
-                    .map(|v| (f.name.clone(), Value::from(v.as_str())))
-            })
+            .filter_map(|(f, v)| v.as_deref().map(|v| (f.name.clone(), Value::from(v))))
             .collect()
     }
 }
@@ -293,7 +292,7 @@ mod tests {
         assert!(de.write(again.clone(), WriteMode::Insert).is_err());
         de.write(again, WriteMode::Upsert).unwrap();
         assert_eq!(de.len(), 1);
-        assert_eq!(de.rows()[0], vec![Some("1".into()), Some("c@d".into())]);
+        assert_eq!(&*de.rows()[0], &[Some("1".into()), Some("c@d".into())]);
         assert!(
             de.write(
                 cells(&de, json!({"email": "x"})).unwrap(),
