@@ -6,7 +6,7 @@
 //! files and Redis.
 //!
 //! The [`Clock`] is for token *expiry* only. Deadlines and waits (load timeout, backoff, lock
-//! polling) run on tokio's monotonic clock ([`monotonic_now`]), so a wall-clock step never
+//! polling) run on tokio's monotonic clock (`monotonic_now`), so a wall-clock step never
 //! stretches or cuts them, and paused-time tests drive both.
 
 use std::fmt::Debug;

@@ -1,6 +1,7 @@
-//! Refresh *policy*: when a token is due ([`RefreshPolicy::windows`]), how long to back off
+//! Refresh *policy*: when a token is due (its soft and hard windows), how long to back off
 //! between attempts, how long a refresh may take, and the checks that make a policy usable. No
-//! I/O and no state: the mechanism in [`super::slot`] and [`super::refresh`] asks, this answers.
+//! I/O and no state: the mechanism (the manager's `slot` and `refresh` modules) asks, this
+//! answers.
 
 use std::fmt;
 use std::sync::Arc;
