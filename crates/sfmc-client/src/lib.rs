@@ -39,5 +39,6 @@ mod send;
 pub use catalog::{Operation, Paging, ValidationError};
 pub use client::{Client, RequestBuilder, default_http_client};
 pub use error::{ApiError, ClientError, ErrorClass, RestErrorBody};
-pub use request::{ApiRequest, ApiResponse, RequestBody};
+pub use request::{ApiRequest, ApiResponse, RequestBody, check_path};
+pub use reqwest::Method;
 pub use retry::{ClientConfig, RetryPolicy};

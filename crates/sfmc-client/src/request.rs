@@ -186,6 +186,13 @@ pub fn resolve(base: &Url, path: &str, query: &[(String, String)]) -> Result<Url
     Ok(url)
 }
 
+/// Checks that `path` is a path the client would send (see [`resolve`]), before any connection.
+pub fn check_path(path: &str) -> Result<(), ClientError> {
+    let base = Url::parse("https://rest.invalid/")
+        .map_err(|e| ClientError::InvalidRequest(format!("internal: {e}")))?;
+    resolve(&base, path, &[]).map(drop)
+}
+
 /// Form-decodes one query component (`+` is a space).
 fn decode(text: &str) -> String {
     url::form_urlencoded::parse(format!("x={text}").as_bytes())
