@@ -4,11 +4,15 @@
 //! time (clippy's `disallowed-methods` keeps direct `SystemTime::now`/`Instant::now` calls out of
 //! the rest of the code). Times are absolute Unix milliseconds, so an expiry survives processes,
 //! files and Redis.
+//!
+//! The [`Clock`] is for token *expiry* only. Deadlines and waits (load timeout, backoff, lock
+//! polling) run on tokio's monotonic clock ([`monotonic_now`]), so a wall-clock step never
+//! stretches or cuts them, and paused-time tests drive both.
 
 use std::fmt::Debug;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
 /// A source of the current time, as milliseconds since the Unix epoch.
 pub trait Clock: Send + Sync + Debug + 'static {
@@ -16,17 +20,36 @@ pub trait Clock: Send + Sync + Debug + 'static {
     fn now_ms(&self) -> u64;
 }
 
-/// The wall clock of this machine.
+/// The wall clock of this machine, millisecond-coarse: on Linux `CLOCK_REALTIME_COARSE` (a few
+/// nanoseconds through the vDSO, ticking every 1–4 ms), which is plenty for 20-minute tokens and
+/// keeps the cached-token read cheap.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemClock;
 
 impl Clock for SystemClock {
+    #[inline]
+    #[cfg(target_os = "linux")]
+    fn now_ms(&self) -> u64 {
+        let now = rustix::time::clock_gettime(rustix::time::ClockId::RealtimeCoarse);
+        let secs = u64::try_from(now.tv_sec).unwrap_or(0);
+        let millis = u64::try_from(now.tv_nsec).unwrap_or(0) / 1_000_000;
+        secs.saturating_mul(1000).saturating_add(millis)
+    }
+
+    #[cfg(not(target_os = "linux"))]
     #[allow(clippy::disallowed_methods)] // the one place that reads the wall clock
     fn now_ms(&self) -> u64 {
         std::time::SystemTime::now()
-            .duration_since(UNIX_EPOCH)
+            .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
     }
+}
+
+/// Now on tokio's monotonic clock (paused and advanced in tests): the time base of every
+/// deadline and wait.
+#[allow(clippy::disallowed_methods)] // the one place that reads the monotonic clock
+pub(crate) fn monotonic_now() -> tokio::time::Instant {
+    tokio::time::Instant::now()
 }
 
 /// A clock that only moves when told to: for tests.
@@ -114,7 +137,15 @@ mod tests {
     }
 
     #[test]
-    fn system_clock_is_after_2020() {
-        assert!(SystemClock.now_ms() > 1_577_836_800_000);
+    #[allow(clippy::disallowed_methods)] // compares the coarse clock with the precise one
+    fn system_clock_is_after_2020_and_close_to_the_precise_clock() {
+        let coarse = SystemClock.now_ms();
+        assert!(coarse > 1_577_836_800_000);
+        let precise = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis();
+        let precise = u64::try_from(precise).unwrap();
+        assert!(precise.abs_diff(coarse) < 1_000, "{precise} vs {coarse}");
     }
 }

@@ -61,6 +61,13 @@ pub enum AuthError {
         /// What was wrong (never the body itself).
         what: String,
     },
+    /// No token could be had in time: the load timeout passed while waiting (for the endpoint or
+    /// for another process's refresh), or the manager shut down.
+    #[error("no token: {reason}")]
+    Unavailable {
+        /// Why, without any secret.
+        reason: String,
+    },
     /// Transient failures went on past the load timeout.
     #[error("gave up after {attempts} attempts in {elapsed_ms} ms: {last}")]
     RetriesExhausted {
@@ -87,6 +94,13 @@ impl AuthError {
         }
     }
 
+    /// An unavailable error.
+    pub fn unavailable(reason: impl Into<String>) -> Self {
+        Self::Unavailable {
+            reason: reason.into(),
+        }
+    }
+
     /// An invalid-response error.
     pub fn invalid_response(what: impl Into<String>) -> Self {
         Self::InvalidResponse { what: what.into() }
@@ -96,7 +110,7 @@ impl AuthError {
     /// 429. Everything else is permanent and never retried.
     pub fn is_transient(&self) -> bool {
         match self {
-            Self::Throttled { .. } | Self::Transport { .. } => true,
+            Self::Throttled { .. } | Self::Transport { .. } | Self::Unavailable { .. } => true,
             Self::ServiceFailure { status } => *status >= 500,
             Self::Rejected { .. }
             | Self::Configuration { .. }

@@ -38,7 +38,10 @@ pub mod token;
 pub use clock::{Clock, ManualClock, SystemClock, TokioClock};
 pub use endpoint::{HttpTimeouts, HttpTokenEndpoint, TokenEndpoint, UserInfo, fetch_userinfo};
 pub use error::AuthError;
-pub use manager::{CachedToken, RefreshPolicy, TokenHandle, TokenManager, TokenManagerBuilder};
+pub use manager::{
+    CachedToken, FixedJitter, Jitter, RandomJitter, RefreshPolicy, TokenHandle, TokenManager,
+    TokenManagerBuilder,
+};
 pub use settings::{
     AuthBaseUrl, ConnectionSettings, TokenKey, subdomain_from_base_uri, validate_subdomain,
 };

@@ -11,6 +11,7 @@ use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde::de::IgnoredAny;
+use url::Url;
 
 use crate::error::AuthError;
 
@@ -21,6 +22,7 @@ pub const MAX_EXPIRES_IN: u64 = 24 * 60 * 60;
 
 /// A checked `200` answer of the token endpoint, before it is placed in time.
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct TokenResponse {
     /// The bearer token.
     pub access_token: SecretString,
@@ -30,10 +32,10 @@ pub struct TokenResponse {
     pub expires_in: u64,
     /// Granted scopes, space-separated.
     pub scope: String,
-    /// REST base URL, ending in `/`.
-    pub rest_instance_url: String,
-    /// SOAP base URL, ending in `/`.
-    pub soap_instance_url: Option<String>,
+    /// REST base URL, always ending in `/`, so paths join onto it.
+    pub rest_instance_url: Url,
+    /// SOAP base URL, always ending in `/`.
+    pub soap_instance_url: Option<Url>,
     /// Refresh token (web and public apps only).
     pub refresh_token: Option<SecretString>,
 }
@@ -103,10 +105,11 @@ impl TokenResponse {
         let rest_instance_url = raw
             .rest_instance_url
             .ok_or_else(|| AuthError::invalid_response("no rest_instance_url"))?;
-        check_instance_url("rest_instance_url", &rest_instance_url)?;
-        if let Some(soap) = &raw.soap_instance_url {
-            check_instance_url("soap_instance_url", soap)?;
-        }
+        let rest_instance_url = instance_url("rest_instance_url", &rest_instance_url)?;
+        let soap_instance_url = raw
+            .soap_instance_url
+            .map(|soap| instance_url("soap_instance_url", &soap))
+            .transpose()?;
         if let Some(refresh) = &raw.refresh_token {
             check_token_text("refresh_token", refresh)?;
         }
@@ -116,7 +119,7 @@ impl TokenResponse {
             expires_in,
             scope: raw.scope.unwrap_or_default(),
             rest_instance_url,
-            soap_instance_url: raw.soap_instance_url,
+            soap_instance_url,
             refresh_token: raw.refresh_token.map(SecretString::from),
         })
     }
@@ -128,8 +131,8 @@ impl TokenResponse {
             "token_type": self.token_type,
             "expires_in": self.expires_in,
             "scope": self.scope,
-            "rest_instance_url": self.rest_instance_url,
-            "soap_instance_url": self.soap_instance_url,
+            "rest_instance_url": self.rest_instance_url.as_str(),
+            "soap_instance_url": self.soap_instance_url.as_ref().map(Url::as_str),
             "refresh_token": self.refresh_token.as_ref().map(|t| t.expose_secret()),
         });
         serde_json::to_vec(&wire).unwrap_or_default()
@@ -169,15 +172,37 @@ fn check_token_text(field: &str, token: &str) -> Result<(), AuthError> {
     Ok(())
 }
 
-fn check_instance_url(field: &str, raw: &str) -> Result<(), AuthError> {
-    let url = url::Url::parse(raw)
+/// An instance URL the token may be sent to: https, or http on a loopback host (the emulator);
+/// no credentials, query or fragment; the path made to end in `/` so that paths join onto it.
+fn instance_url(field: &str, raw: &str) -> Result<Url, AuthError> {
+    let mut url = Url::parse(raw)
         .map_err(|_| AuthError::invalid_response(format!("{field} is not a URL")))?;
-    if !matches!(url.scheme(), "https" | "http") || url.host_str().is_none() {
+    let loopback = match url.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    let scheme_ok = url.scheme() == "https" || (url.scheme() == "http" && loopback);
+    if !scheme_ok || url.host_str().is_none() {
         return Err(AuthError::invalid_response(format!(
-            "{field} is not an http(s) URL"
+            "{field} must be an https URL (http only on a loopback host)"
         )));
     }
-    Ok(())
+    if !url.username().is_empty()
+        || url.password().is_some()
+        || url.query().is_some()
+        || url.fragment().is_some()
+    {
+        return Err(AuthError::invalid_response(format!(
+            "{field} must not carry credentials, a query or a fragment"
+        )));
+    }
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    Ok(url)
 }
 
 /// A token in hand: the response placed in time. `expires_at_ms` is absolute (Unix
@@ -244,14 +269,14 @@ impl AccessToken {
         &self.response.scope
     }
 
-    /// REST base URL, ending in `/`.
-    pub fn rest_instance_url(&self) -> &str {
+    /// REST base URL, always ending in `/`: join relative paths onto it.
+    pub fn rest_instance_url(&self) -> &Url {
         &self.response.rest_instance_url
     }
 
-    /// SOAP base URL.
-    pub fn soap_instance_url(&self) -> Option<&str> {
-        self.response.soap_instance_url.as_deref()
+    /// SOAP base URL, always ending in `/`.
+    pub fn soap_instance_url(&self) -> Option<&Url> {
+        self.response.soap_instance_url.as_ref()
     }
 }
 

@@ -45,7 +45,10 @@ async fn token_without_and_with_account_and_scope() {
     assert_eq!(response.expires_in, 1079);
     assert_eq!(response.token_type, "Bearer");
     assert!(response.scope.contains("email_read"));
-    assert_eq!(response.rest_instance_url, format!("{}/", emu.url()));
+    assert_eq!(
+        response.rest_instance_url.as_str(),
+        format!("{}/", emu.url())
+    );
 
     let narrowed = plain
         .clone()
@@ -313,4 +316,41 @@ fn debug_of_tokens_shows_no_token() {
     let debug = format!("{response:?} {token:?} {token:#?}");
     assert!(!debug.contains("very-secret-token-text"), "{debug}");
     assert!(token.authorization_header().is_sensitive());
+}
+
+#[test]
+fn instance_urls_are_typed_end_in_a_slash_and_refuse_unsafe_forms() {
+    let body = |rest: &str| {
+        serde_json::to_vec(&serde_json::json!({
+            "access_token": "t", "token_type": "Bearer", "expires_in": 1079,
+            "rest_instance_url": rest,
+        }))
+        .unwrap()
+    };
+    let parsed =
+        sfmc_auth::TokenResponse::parse(&body("https://mc1.rest.marketingcloudapis.com")).unwrap();
+    assert_eq!(
+        parsed.rest_instance_url.as_str(),
+        "https://mc1.rest.marketingcloudapis.com/"
+    );
+    let joined = parsed.rest_instance_url.join("hub/v1/campaigns").unwrap();
+    assert_eq!(
+        joined.as_str(),
+        "https://mc1.rest.marketingcloudapis.com/hub/v1/campaigns"
+    );
+    let nested = sfmc_auth::TokenResponse::parse(&body("https://h.example/base")).unwrap();
+    assert_eq!(nested.rest_instance_url.as_str(), "https://h.example/base/");
+    assert!(sfmc_auth::TokenResponse::parse(&body("http://127.0.0.1:9/")).is_ok());
+    for bad in [
+        "http://mc1.rest.marketingcloudapis.com/",
+        "https://user:pw@h.example/",
+        "https://h.example/?q=1",
+        "ftp://h.example/",
+        "not a url",
+    ] {
+        let error = sfmc_auth::TokenResponse::parse(&body(bad))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("rest_instance_url"), "{bad}: {error}");
+    }
 }

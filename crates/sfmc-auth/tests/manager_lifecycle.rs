@@ -189,12 +189,10 @@ async fn past_hard_expiry_callers_wait_for_one_refresh() {
 
 #[tokio::test(start_paused = true)]
 async fn transient_failures_then_success_retry_with_growing_backoff_inside_the_load_timeout() {
-    let policy = RefreshPolicy {
-        initial_backoff: SECOND,
-        max_backoff: secs(8),
-        load_timeout: secs(30),
-        ..RefreshPolicy::default()
-    };
+    let policy = RefreshPolicy::default()
+        .with_initial_backoff(SECOND)
+        .with_max_backoff(secs(8))
+        .with_load_timeout(secs(30));
     let endpoint = ScriptedEndpoint::new(5);
     endpoint
         .fail(service_unavailable())
@@ -450,7 +448,7 @@ async fn an_endpoint_that_never_answers_is_cut_off_at_the_load_timeout() {
 
     assert_eq!(tokio_now() - start, policy.load_timeout);
     assert!(
-        matches!(error.root(), AuthError::Transport { timeout: true, .. }),
+        matches!(error.root(), AuthError::Unavailable { .. }),
         "{error:?}"
     );
     assert_eq!(endpoint.calls(), 1);
@@ -836,7 +834,7 @@ async fn a_dead_lock_holder_makes_others_wait_until_the_lock_is_broken_then_one_
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_lock_never_released_is_given_up_at_the_load_timeout() {
+async fn a_lock_never_released_is_given_up_at_half_the_load_timeout_and_the_call_stays_within_it() {
     let store: Arc<MemoryStore> = Arc::new(MemoryStore::with_locking());
     let LockAttempt::Acquired(_dead) = store.try_lock(&settings().key()).await.expect("lock")
     else {
@@ -857,7 +855,12 @@ async fn a_lock_never_released_is_given_up_at_the_load_timeout() {
         "everyone got a token"
     );
     let load_timeout = RefreshPolicy::default().load_timeout;
-    assert!(outcomes.iter().all(|o| o.at >= start + load_timeout));
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| o.at >= start + load_timeout / 2 && o.at <= start + load_timeout),
+        "waited half the load timeout for the lock, then fetched within the rest"
+    );
     assert!(
         (1..=4).contains(&endpoint.calls()),
         "at most one direct fetch per manager: {}",
@@ -954,6 +957,7 @@ async fn a_stored_token_past_soft_expiry_is_served_without_waiting_for_the_refre
         .await
         .expect("the stored token is still valid");
     let waited = tokio_now() - start;
+    handle.settle().await;
     std::fs::remove_dir_all(&dir).expect("clean up");
 
     assert_eq!(token.expose(), "tok-1");

@@ -148,7 +148,7 @@ fn new_accepts_redis_and_rediss_outside_a_runtime_without_connecting() {
 fn defaults_and_debug() {
     let config = RedisStoreConfig::new("redis://u:hunter2@10.0.0.9:6379/1");
     assert_eq!(config.key_prefix, "sfmc:");
-    assert_eq!(config.lock_ttl, Duration::from_secs(15));
+    assert_eq!(config.lock_ttl, Duration::from_secs(5));
     assert_eq!(config.op_timeout, Duration::from_millis(500));
     assert_eq!(config.reconnect_after, Duration::from_secs(2));
     assert!(!format!("{config:?}").contains("hunter2"));
@@ -183,7 +183,7 @@ async fn save_load_round_trip() {
     assert_eq!(loaded.expose(), "tok-round-trip");
     assert_eq!(loaded.expires_at_ms(), saved.expires_at_ms());
     assert_eq!(loaded.scope(), "email_read");
-    assert_eq!(loaded.rest_instance_url(), "http://127.0.0.1:1/");
+    assert_eq!(loaded.rest_instance_url().as_str(), "http://127.0.0.1:1/");
 
     // A save replaces.
     store

@@ -52,10 +52,7 @@ impl Connection {
         let http = HttpTokenEndpoint::new(HttpTimeouts::default());
         let mut manager = TokenManager::builder()
             .endpoint(Arc::new(http.clone()))
-            .policy(RefreshPolicy {
-                load_timeout,
-                ..RefreshPolicy::default()
-            });
+            .policy(RefreshPolicy::default().with_load_timeout(load_timeout));
         if !args.no_cache && !args.emulated {
             match FileStore::user_dir() {
                 Some(dir) => manager = manager.store(Arc::new(FileStore::new(dir))),
@@ -104,8 +101,9 @@ impl Connection {
     }
 }
 
-/// The Redis tier for `--token-cache URL`, keys under `prefix`. Its refresh lock lives as long
-/// as a refresh may take (`load_timeout`), so a slow refresh is not duplicated by another process.
+/// The Redis tier for `--token-cache URL`, keys under `prefix`. Its refresh lock is a lease
+/// (renewed while the refresh works) shorter than the load timeout, so a killed holder delays
+/// the other processes by seconds.
 fn redis_store(
     url: &str,
     prefix: &str,
@@ -113,7 +111,7 @@ fn redis_store(
 ) -> Result<Arc<dyn TokenStore>, Failure> {
     let config = RedisStoreConfig::new(url)
         .with_key_prefix(prefix)
-        .with_lock_ttl(load_timeout);
+        .with_lock_ttl(RedisStoreConfig::DEFAULT_LOCK_TTL.min(load_timeout / 2));
     let store =
         RedisStore::new(config).map_err(|e| Failure::config(format!("token cache: {e}")))?;
     Ok(Arc::new(store))

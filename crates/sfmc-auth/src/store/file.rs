@@ -1,35 +1,61 @@
 //! [`FileStore`]: the CLI's token cache — one sealed file per key in a per-user directory
-//! (mode 0700), each file mode 0600 and replaced atomically (temporary file, `fsync`, rename),
-//! so a reader sees the old token or the new one, never half of one. The files are a few hundred
-//! bytes, so their I/O runs inline on the caller's task.
+//! (mode 0700), each file mode 0600 and replaced atomically, so a reader sees the old token or
+//! the new one, never half of one. A lock file per key gives single flight across the
+//! processes of one machine; the kernel releases it when its holder exits, however it exits.
+//!
+//! All I/O runs on tokio's blocking pool ([`super::file_io`]). A directory other users can
+//! write is not used (one warning says so), and a failing write warns once, naming the
+//! directory: a cache that silently stops working makes every run ask Salesforce for a token.
 
-use std::fs;
-use std::io::{self, Read, Write};
+use std::collections::HashMap;
+use std::fs::File;
+use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use rand::RngCore;
 use secrecy::SecretString;
 
-use super::{StoreError, TokenStore};
+use super::file_io;
+use super::{LockAttempt, LockToken, StoreError, TokenStore};
 use crate::endpoint::BoxFuture;
 use crate::seal::{seal, unseal};
 use crate::settings::TokenKey;
+use crate::sync::lock;
 use crate::token::AccessToken;
 
-/// The largest cache file read; anything longer is not ours.
-const MAX_FILE_LEN: u64 = 64 * 1024;
 const SUFFIX: &str = ".token";
+const LOCK_SUFFIX: &str = ".lock";
 
-/// Sealed tokens in files.
+/// Sealed tokens in files. Clones share their locks and warnings.
 #[derive(Debug, Clone)]
 pub struct FileStore {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
     dir: PathBuf,
+    /// Why the directory must not be used, checked once.
+    refused: OnceLock<Option<String>>,
+    /// Whether a failed write has been reported.
+    write_warned: AtomicBool,
+    /// Lock files held by this process, by lock token.
+    locks: Mutex<HashMap<String, File>>,
 }
 
 impl FileStore {
-    /// A store in `dir` (created on first write).
+    /// A store in `dir` (created, private, on first write).
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Self { dir: dir.into() }
+        Self {
+            inner: Arc::new(Inner {
+                dir: dir.into(),
+                refused: OnceLock::new(),
+                write_warned: AtomicBool::new(false),
+                locks: Mutex::default(),
+            }),
+        }
     }
 
     /// The per-user cache directory: `$SFMC_CACHE_DIR`, else `$XDG_CACHE_HOME/sfmc`, else
@@ -50,110 +76,111 @@ impl FileStore {
 
     /// The directory.
     pub fn dir(&self) -> &Path {
-        &self.dir
+        &self.inner.dir
     }
 
     /// The file of `key`.
     pub fn path_of(&self, key: &TokenKey) -> PathBuf {
-        self.dir.join(format!("{}{SUFFIX}", key.fingerprint()))
+        self.inner
+            .dir
+            .join(format!("{}{SUFFIX}", key.fingerprint()))
     }
 
-    /// Deletes every cached token file in the directory; returns how many.
+    fn lock_path_of(&self, key: &TokenKey) -> PathBuf {
+        self.inner
+            .dir
+            .join(format!("{}{LOCK_SUFFIX}", key.fingerprint()))
+    }
+
+    /// A fresh hidden temporary name next to the file of `key`.
+    fn temp_path(&self, key: &TokenKey) -> PathBuf {
+        self.inner.dir.join(format!(
+            ".{}.{:016x}.tmp",
+            key.fingerprint(),
+            rand::rng().next_u64()
+        ))
+    }
+
+    /// Deletes every cached token (and lock and temporary) file in the directory and returns how
+    /// many; anything else there — directories, links, other files — is left alone.
     pub fn clear(&self) -> Result<usize, StoreError> {
-        let entries = match fs::read_dir(&self.dir) {
+        let dir = &self.inner.dir;
+        let entries = match std::fs::read_dir(dir) {
             Ok(entries) => entries,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
-            Err(e) => return Err(self.error("read", &self.dir, &e)),
+            Err(e) => return Err(error("read", dir, &e)),
         };
         let mut removed = 0;
         for entry in entries.flatten() {
             let name = entry.file_name();
             let name = name.to_string_lossy();
-            let ours = name.ends_with(SUFFIX) || (name.starts_with('.') && name.ends_with(".tmp"));
-            if ours {
-                fs::remove_file(entry.path())
-                    .map_err(|e| self.error("remove", &entry.path(), &e))?;
-                removed += 1;
+            let ours = name.ends_with(SUFFIX)
+                || name.ends_with(LOCK_SUFFIX)
+                || (name.starts_with('.') && name.ends_with(".tmp"));
+            let regular = entry.file_type().is_ok_and(|t| t.is_file());
+            if ours && regular {
+                match std::fs::remove_file(entry.path()) {
+                    Ok(()) => removed += 1,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(error("remove", &entry.path(), &e)),
+                }
             }
         }
         Ok(removed)
     }
 
-    fn error(&self, what: &str, path: &Path, e: &io::Error) -> StoreError {
-        StoreError::new("file", format!("cannot {what} {}: {e}", path.display()))
-    }
-
-    fn read(&self, key: &TokenKey) -> Result<Option<Vec<u8>>, StoreError> {
-        let path = self.path_of(key);
-        let file = match fs::File::open(&path) {
-            Ok(file) => file,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(self.error("open", &path, &e)),
-        };
-        let mut bytes = Vec::new();
-        file.take(MAX_FILE_LEN + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| self.error("read", &path, &e))?;
-        if bytes.len() as u64 > MAX_FILE_LEN {
-            return Ok(None);
+    /// `Err` when the directory must not be used (warned about once).
+    fn usable_dir(&self) -> Result<(), StoreError> {
+        let refused = self.inner.refused.get_or_init(|| {
+            let why = file_io::unsafe_dir(&self.inner.dir)?;
+            tracing::warn!(
+                dir = %self.inner.dir.display(),
+                "not using the token cache directory: {why}; tokens are not cached across runs \
+                 (use a private directory, e.g. SFMC_CACHE_DIR)"
+            );
+            Some(why)
+        });
+        match refused {
+            Some(why) => Err(StoreError::new(
+                "file",
+                format!("{} is not used: {why}", self.inner.dir.display()),
+            )),
+            None => Ok(()),
         }
-        Ok(Some(bytes))
     }
 
-    fn write(&self, key: &TokenKey, bytes: &[u8]) -> Result<(), StoreError> {
-        create_private_dir(&self.dir).map_err(|e| self.error("create", &self.dir, &e))?;
-        let path = self.path_of(key);
-        let tmp = self.dir.join(format!(
-            ".{}.{:016x}.tmp",
-            key.fingerprint(),
-            rand::rng().next_u64()
-        ));
-        let written = write_private(&tmp, bytes).and_then(|()| fs::rename(&tmp, &path));
-        if let Err(e) = written {
-            let _ = fs::remove_file(&tmp);
-            return Err(self.error("write", &path, &e));
+    /// Runs blocking file work on tokio's blocking pool (inline outside a runtime).
+    async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(FileStore) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        self.usable_dir()?;
+        let store = self.clone();
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => runtime
+                .spawn_blocking(move || work(store))
+                .await
+                .map_err(|e| StoreError::new("file", format!("file task failed: {e}")))?,
+            Err(_) => work(store),
         }
-        sync_dir(&self.dir);
-        Ok(())
+    }
+
+    /// Reports a failed write once at WARN (then at DEBUG).
+    fn write_failed(&self, error: &StoreError) {
+        if self.inner.write_warned.swap(true, Ordering::Relaxed) {
+            tracing::debug!(%error, "token cache write failed");
+        } else {
+            tracing::warn!(
+                dir = %self.inner.dir.display(),
+                "cannot write the token cache ({error}); every run will request a new token, \
+                 which Salesforce throttles — fix the directory or set SFMC_CACHE_DIR"
+            );
+        }
     }
 }
 
-#[cfg(unix)]
-fn create_private_dir(dir: &Path) -> io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-}
-
-#[cfg(not(unix))]
-fn create_private_dir(dir: &Path) -> io::Result<()> {
-    fs::create_dir_all(dir)
-}
-
-/// Makes a rename durable. Best effort: the cache is only a cache.
-fn sync_dir(dir: &Path) {
-    #[cfg(unix)]
-    if let Ok(handle) = fs::File::open(dir) {
-        let _ = handle.sync_all();
-    }
-    #[cfg(not(unix))]
-    let _ = dir;
-}
-
-/// Writes a new file readable by its owner only, and flushes it to disk.
-fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
+fn error(what: &str, path: &Path, e: &io::Error) -> StoreError {
+    StoreError::new("file", format!("cannot {what} {}: {e}", path.display()))
 }
 
 impl TokenStore for FileStore {
@@ -167,9 +194,13 @@ impl TokenStore for FileStore {
         secret: &'a SecretString,
     ) -> BoxFuture<'a, Result<Option<AccessToken>, StoreError>> {
         Box::pin(async move {
-            let bytes = self.read(key)?;
-            let token = bytes.and_then(|b| unseal(secret, key, &b));
-            Ok(token)
+            let path = self.path_of(key);
+            let bytes = self
+                .blocking(move |_| {
+                    file_io::read_bounded(&path).map_err(|e| error("read", &path, &e))
+                })
+                .await?;
+            Ok(bytes.and_then(|b| unseal(secret, key, &b)))
         })
     }
 
@@ -179,7 +210,20 @@ impl TokenStore for FileStore {
         secret: &'a SecretString,
         token: &'a AccessToken,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(async move { self.write(key, &seal(secret, key, token)) })
+        Box::pin(async move {
+            let sealed = seal(secret, key, token);
+            let (path, tmp) = (self.path_of(key), self.temp_path(key));
+            let written = self
+                .blocking(move |store| {
+                    file_io::replace(store.dir(), &tmp, &path, &sealed)
+                        .map_err(|e| error("write", &path, &e))
+                })
+                .await;
+            if let Err(error) = &written {
+                self.write_failed(error);
+            }
+            written
+        })
     }
 
     fn remove_if<'a>(
@@ -189,16 +233,43 @@ impl TokenStore for FileStore {
         failed: &'a AccessToken,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
-            let stored = self.read(key)?.and_then(|b| unseal(secret, key, &b));
-            if stored.is_some_and(|t| t.same_token(failed)) {
-                let path = self.path_of(key);
-                match fs::remove_file(&path) {
-                    Ok(()) => {}
-                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(self.error("remove", &path, &e)),
-                }
-            }
-            Ok(())
+            let (path, aside) = (self.path_of(key), self.temp_path(key));
+            let (key, secret, failed) = (key.clone(), secret.clone(), failed.clone());
+            self.blocking(move |_| {
+                let is_failed = |bytes: &[u8]| {
+                    unseal(&secret, &key, bytes).is_some_and(|t| t.same_token(&failed))
+                };
+                file_io::remove_if(&path, &aside, is_failed).map_err(|e| error("remove", &path, &e))
+            })
+            .await
         })
+    }
+
+    fn try_lock<'a>(&'a self, key: &'a TokenKey) -> BoxFuture<'a, Result<LockAttempt, StoreError>> {
+        Box::pin(async move {
+            let path = self.lock_path_of(key);
+            self.blocking(move |store| {
+                let Some(file) =
+                    file_io::try_lock(store.dir(), &path).map_err(|e| error("lock", &path, &e))?
+                else {
+                    return Ok(LockAttempt::Held);
+                };
+                let token = format!("{:032x}", rand::rng().next_u64());
+                lock(&store.inner.locks).insert(token.clone(), file);
+                Ok(LockAttempt::Acquired(LockToken(token)))
+            })
+            .await
+        })
+    }
+
+    fn unlock<'a>(
+        &'a self,
+        key: &'a TokenKey,
+        lock_token: LockToken,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let _ = key;
+        // Closing the file releases the lock.
+        drop(lock(&self.inner.locks).remove(&lock_token.0));
+        Box::pin(async { Ok(()) })
     }
 }

@@ -10,6 +10,7 @@
 //! token endpoint.
 
 use std::fmt;
+use std::time::Duration;
 
 use secrecy::SecretString;
 
@@ -18,6 +19,7 @@ use crate::settings::TokenKey;
 use crate::token::AccessToken;
 
 mod file;
+mod file_io;
 mod memory;
 #[cfg(feature = "redis")]
 mod redis;
@@ -97,6 +99,25 @@ pub trait TokenStore: Send + Sync + fmt::Debug + 'static {
     fn try_lock<'a>(&'a self, key: &'a TokenKey) -> BoxFuture<'a, Result<LockAttempt, StoreError>> {
         let _ = key;
         Box::pin(async { Ok(LockAttempt::Unsupported) })
+    }
+
+    /// How long a lock taken by [`TokenStore::try_lock`] lives unless renewed: the manager
+    /// renews it every third of that while it refreshes, so a holder that dies delays others
+    /// by at most this long. `None` for locks that end with their holder (file locks) and for
+    /// stores without locks.
+    fn lock_lease(&self) -> Option<Duration> {
+        None
+    }
+
+    /// Extends the lease of a lock taken by [`TokenStore::try_lock`] to a full
+    /// [`TokenStore::lock_lease`] again; `Ok(false)` when `lock` no longer owns it.
+    fn renew_lock<'a>(
+        &'a self,
+        key: &'a TokenKey,
+        lock: &'a LockToken,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let _ = (key, lock);
+        Box::pin(async { Ok(true) })
     }
 
     /// Releases a lock taken by [`TokenStore::try_lock`], only if `lock` still owns it.

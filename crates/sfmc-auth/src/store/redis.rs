@@ -11,12 +11,12 @@ use std::time::Duration;
 
 use rand::RngCore;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{Client, ErrorKind, FromRedisValue, RedisError, Value};
+use redis::{Client, ErrorKind, FromRedisValue, RedisError};
 use secrecy::SecretString;
 use url::Url;
 
 use super::{LockAttempt, LockToken, StoreError, TokenStore};
-use crate::clock::{Clock, SystemClock};
+use crate::clock::monotonic_now;
 use crate::endpoint::BoxFuture;
 use crate::seal::{seal, unseal};
 use crate::settings::TokenKey;
@@ -30,6 +30,18 @@ const STORE: &str = "redis";
 const COMPARE_AND_DELETE: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then \
      return redis.call('DEL', KEYS[1]) \
      else return 0 end";
+
+/// Extends the lease of the lock `KEYS[1]` to `ARGV[2]` ms if `ARGV[1]` still owns it; 1 if so.
+const RENEW: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then \
+     return redis.call('PEXPIRE', KEYS[1], ARGV[2]) \
+     else return 0 end";
+
+/// `SET KEYS[1] ARGV[1] PXAT ARGV[2]` unless that time has passed by Redis's own clock (the
+/// one PXAT is measured against), which would delete whatever is stored instead.
+const SAVE_UNTIL: &str = "local now = redis.call('TIME') \
+     local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) \
+     if tonumber(ARGV[2]) <= now_ms then return 0 end \
+     redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2]) return 1";
 
 /// `SET KEYS[1] ARGV[1] NX PX ARGV[2]`, answering 1 when the lock is (now) held by `ARGV[1]`:
 /// also when an earlier send of this same call took it and only its answer was lost, so a
@@ -51,7 +63,9 @@ pub struct RedisStoreConfig {
     pub url: String,
     /// Prepended to every key; default `sfmc:`.
     pub key_prefix: String,
-    /// How long a refresh lock lives if its holder never releases it; default 15 s.
+    /// The lease of a refresh lock: renewed every third of it while its holder refreshes, so a
+    /// holder that dies delays the fleet by at most this long; default 5 s. Must be shorter
+    /// than the managers' load timeout.
     pub lock_ttl: Duration,
     /// The longest one Redis command may take, connecting included; default 500 ms.
     pub op_timeout: Duration,
@@ -63,8 +77,8 @@ pub struct RedisStoreConfig {
 impl RedisStoreConfig {
     /// The default key prefix.
     pub const DEFAULT_KEY_PREFIX: &'static str = "sfmc:";
-    /// The default lifetime of a refresh lock.
-    pub const DEFAULT_LOCK_TTL: Duration = Duration::from_secs(15);
+    /// The default lease of a refresh lock.
+    pub const DEFAULT_LOCK_TTL: Duration = Duration::from_secs(5);
     /// The default bound on one Redis command.
     pub const DEFAULT_OP_TIMEOUT: Duration = Duration::from_millis(500);
     /// The default pause between connection attempts after a failure.
@@ -88,7 +102,7 @@ impl RedisStoreConfig {
         self
     }
 
-    /// Sets the lifetime of a refresh lock.
+    /// Sets the lease of a refresh lock.
     #[must_use]
     pub fn with_lock_ttl(mut self, ttl: Duration) -> Self {
         self.lock_ttl = ttl;
@@ -132,7 +146,7 @@ impl fmt::Debug for RedisStoreConfig {
 ///
 /// - `{prefix}token:{fingerprint}`: the token, sealed ([`crate::seal`]) under the client secret,
 ///   stored with `SET … PXAT {expires_at_ms}` so that Redis drops it when it expires (a token
-///   already expired by this machine's clock is not saved);
+///   already expired by Redis's own clock is not saved);
 /// - `{prefix}lock:{fingerprint}`: the refresh lock, `SET … NX PX {lock_ttl}` (inside a small Lua
 ///   script that makes a resend safe) holding a random 128-bit owner, deleted only by that owner
 ///   (compare-and-delete) or by its expiry.
@@ -161,10 +175,9 @@ pub struct RedisStore {
     /// Texts scrubbed from every error message (the password, raw and decoded).
     hidden: Vec<String>,
     key_prefix: String,
-    lock_ttl_ms: u64,
+    lock_ttl: Duration,
     op_timeout: Duration,
-    reconnect_after_ms: u64,
-    clock: SystemClock,
+    reconnect_after: Duration,
     connection: Mutex<ConnectionState>,
     /// Whether the last operation failed (for the warn-once / info-on-recovery log).
     failing: AtomicBool,
@@ -176,8 +189,8 @@ struct ConnectionState {
     manager: Option<ConnectionManager>,
     /// Bumped for every new manager, so a late failure on an old one cannot drop a newer one.
     generation: u64,
-    /// No new connection before this time (Unix ms).
-    retry_at_ms: Option<u64>,
+    /// No new connection before this time.
+    retry_at: Option<tokio::time::Instant>,
     /// Whether the current connection has served a command.
     proven: bool,
 }
@@ -245,10 +258,9 @@ impl RedisStore {
             redacted_url,
             hidden,
             key_prefix: config.key_prefix,
-            lock_ttl_ms: millis(config.lock_ttl).max(1),
+            lock_ttl: config.lock_ttl,
             op_timeout: config.op_timeout,
-            reconnect_after_ms: millis(config.reconnect_after),
-            clock: SystemClock,
+            reconnect_after: config.reconnect_after,
             connection: Mutex::default(),
             failing: AtomicBool::new(false),
         })
@@ -276,14 +288,14 @@ impl RedisStore {
         if let Some(manager) = &state.manager {
             return Ok((manager.clone(), state.generation, state.proven));
         }
-        let now = self.clock.now_ms();
-        if let Some(retry_at) = state.retry_at_ms.filter(|at| now < *at) {
+        let now = monotonic_now();
+        if let Some(retry_at) = state.retry_at.filter(|at| now < *at) {
             return Err(StoreError::new(
                 STORE,
                 format!(
                     "{} unreachable; next connection attempt in {} ms",
                     self.redacted_url,
-                    retry_at - now
+                    retry_at.duration_since(now).as_millis()
                 ),
             ));
         }
@@ -294,7 +306,7 @@ impl RedisStore {
         let manager = ConnectionManager::new_lazy_with_config(self.client.clone(), config)
             .map_err(|e| StoreError::new(STORE, scrub(&e.to_string(), &self.hidden)))?;
         state.generation = state.generation.wrapping_add(1);
-        state.retry_at_ms = None;
+        state.retry_at = None;
         state.proven = false;
         state.manager = Some(manager.clone());
         Ok((manager, state.generation, false))
@@ -308,8 +320,7 @@ impl RedisStore {
             state.manager = None;
             state.proven = false;
             if pause {
-                state.retry_at_ms =
-                    Some(self.clock.now_ms().saturating_add(self.reconnect_after_ms));
+                state.retry_at = Some(monotonic_now() + self.reconnect_after);
             }
         }
     }
@@ -447,17 +458,15 @@ impl TokenStore for RedisStore {
         token: &'a AccessToken,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
-            let expires_at_ms = token.expires_at_ms();
-            // An expiry in the past would make SET delete whatever is stored: skip instead.
-            if expires_at_ms <= self.clock.now_ms() {
-                return Ok(());
-            }
-            let mut cmd = redis::cmd("SET");
-            cmd.arg(self.token_key(key))
+            let mut cmd = redis::cmd("EVAL");
+            cmd.arg(SAVE_UNTIL)
+                .arg(1)
+                .arg(self.token_key(key))
                 .arg(seal(secret, key, token))
-                .arg("PXAT")
-                .arg(expires_at_ms);
-            self.query::<Value>("SET", &cmd).await.map(drop)
+                .arg(token.expires_at_ms());
+            self.query::<i64>("EVAL (SET PXAT token)", &cmd)
+                .await
+                .map(drop)
         })
     }
 
@@ -496,11 +505,32 @@ impl TokenStore for RedisStore {
                 .arg(1)
                 .arg(self.lock_key(key))
                 .arg(&owner)
-                .arg(self.lock_ttl_ms);
+                .arg(millis(self.lock_ttl).max(1));
             match self.query::<i64>("EVAL (SET NX PX lock)", &cmd).await? {
                 0 => Ok(LockAttempt::Held),
                 _ => Ok(LockAttempt::Acquired(LockToken(owner))),
             }
+        })
+    }
+
+    fn lock_lease(&self) -> Option<Duration> {
+        Some(self.lock_ttl)
+    }
+
+    fn renew_lock<'a>(
+        &'a self,
+        key: &'a TokenKey,
+        lock: &'a LockToken,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let mut cmd = redis::cmd("EVAL");
+            cmd.arg(RENEW)
+                .arg(1)
+                .arg(self.lock_key(key))
+                .arg(&lock.0)
+                .arg(millis(self.lock_ttl).max(1));
+            let renewed = self.query::<i64>("EVAL (renew lock lease)", &cmd).await?;
+            Ok(renewed == 1)
         })
     }
 

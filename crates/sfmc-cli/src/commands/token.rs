@@ -29,7 +29,7 @@ fn print(connection: &Connection, token: &AccessToken, raw: bool) -> Result<(), 
         "expires_in": token.remaining_secs(now_ms),
         "expires_at": token.expires_at_ms() / 1000,
         "scope": token.scope(),
-        "rest_instance_url": token.rest_instance_url(),
-        "soap_instance_url": token.soap_instance_url(),
+        "rest_instance_url": token.rest_instance_url().as_str(),
+        "soap_instance_url": token.soap_instance_url().map(|u| u.as_str()),
     }))
 }

@@ -1,0 +1,248 @@
+//! The *mechanism* of one key: a [`Slot`] holds the current token behind a lock-free read and
+//! runs at most one refresh at a time, as a task it owns. Callers never run a refresh
+//! themselves: they subscribe to the running task's answer (a `tokio::sync::watch`), so a caller
+//! dropped at any `.await` cancels, repeats and orphans nothing. The task ends on its own (the
+//! load timeout bounds it) or at [`super::TokenManager::shutdown`], releasing any store lock on
+//! every path, panics included.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use arc_swap::ArcSwapOption;
+use futures_util::FutureExt;
+use tokio::sync::watch;
+
+use super::Inner;
+use super::policy::ms;
+use super::refresh::{self, HeldLock};
+use crate::error::AuthError;
+use crate::settings::{ConnectionSettings, TokenKey};
+use crate::sync::lock;
+use crate::token::AccessToken;
+
+/// What waiters of a refresh get: a token to use, or why there is none.
+pub(crate) type Answer = Result<Arc<AccessToken>, AuthError>;
+
+/// How many tokens that got a 401 a slot remembers (the newest).
+const REMEMBERED_REJECTIONS: usize = 8;
+
+/// A token in a slot with its two windows (Unix ms).
+pub(crate) struct Cached {
+    pub(crate) token: Arc<AccessToken>,
+    pub(crate) soft_at_ms: u64,
+    pub(crate) hard_at_ms: u64,
+}
+
+/// What a slot remembers between refreshes; changed under its mutex only.
+#[derive(Default)]
+struct SlotState {
+    /// The answer channel of the running refresh task, if one runs.
+    running: Option<watch::Receiver<Option<Answer>>>,
+    /// The last permanent rejection and when it came (Unix ms), for the cooldown.
+    rejection: Option<(AuthError, u64)>,
+    /// Tokens that got a 401: no tier may serve them again.
+    rejected_tokens: Vec<Arc<AccessToken>>,
+}
+
+/// The state of one key (and secret).
+pub(crate) struct Slot {
+    pub(crate) settings: ConnectionSettings,
+    pub(crate) key: TokenKey,
+    pub(crate) current: ArcSwapOption<Cached>,
+    /// Whether a refresh task runs. Written only when one starts or ends, so reads in the soft
+    /// window stay read-only.
+    refreshing: AtomicBool,
+    /// No background refresh starts before this (Unix ms): backoff after a failed one.
+    background_retry_at_ms: AtomicU64,
+    /// When a handle was last made or a refresh last ended (Unix ms), for idle eviction.
+    pub(crate) last_used_ms: AtomicU64,
+    state: Mutex<SlotState>,
+}
+
+impl Slot {
+    pub(crate) fn new(settings: ConnectionSettings, now_ms: u64) -> Self {
+        Self {
+            key: settings.key(),
+            settings,
+            current: ArcSwapOption::empty(),
+            refreshing: AtomicBool::new(false),
+            background_retry_at_ms: AtomicU64::new(0),
+            last_used_ms: AtomicU64::new(now_ms),
+            state: Mutex::default(),
+        }
+    }
+
+    /// Whether a background refresh may start now (read-only check for the read path).
+    #[inline]
+    pub(crate) fn may_start_background(&self, now_ms: u64) -> bool {
+        !self.refreshing.load(Ordering::Relaxed)
+            && now_ms >= self.background_retry_at_ms.load(Ordering::Relaxed)
+    }
+
+    /// The lifetime of the current token, if any.
+    pub(crate) fn token_lifetime(&self) -> Option<Duration> {
+        let current = self.current.load();
+        current
+            .as_ref()
+            .map(|c| Duration::from_secs(c.token.response().expires_in))
+    }
+
+    /// Whether `token` got a 401 here.
+    pub(crate) fn is_rejected(&self, token: &AccessToken) -> bool {
+        lock(&self.state)
+            .rejected_tokens
+            .iter()
+            .any(|t| t.same_token(token))
+    }
+
+    /// Makes `token` the current one (unless it got a 401 meanwhile) with fresh windows.
+    /// Returns whether it was installed.
+    pub(crate) fn install(&self, inner: &Inner, token: &Arc<AccessToken>) -> bool {
+        let state = lock(&self.state);
+        if state.rejected_tokens.iter().any(|t| t.same_token(token)) {
+            return false;
+        }
+        let (soft_at_ms, hard_at_ms) = inner.policy.windows(token, inner.policy.jitter.fraction());
+        self.current.store(Some(Arc::new(Cached {
+            token: token.clone(),
+            soft_at_ms,
+            hard_at_ms,
+        })));
+        self.background_retry_at_ms.store(0, Ordering::Relaxed);
+        true
+    }
+
+    /// Forgets `failed` (a token that got a 401): drops it from memory if it is current and
+    /// remembers it so that no store can hand it back.
+    pub(crate) fn reject(&self, inner: &Inner, failed: &AccessToken) {
+        let mut state = lock(&self.state);
+        let now = inner.clock.now_ms();
+        state
+            .rejected_tokens
+            .retain(|t| t.expires_at_ms() > now && !t.same_token(failed));
+        if state.rejected_tokens.len() >= REMEMBERED_REJECTIONS {
+            state.rejected_tokens.remove(0);
+        }
+        state.rejected_tokens.push(Arc::new(failed.clone()));
+        self.current.rcu(|current| match current {
+            Some(cached) if cached.token.same_token(failed) => None,
+            other => other.clone(),
+        });
+    }
+
+    /// The current token if it is before hard expiry at `now_ms`.
+    pub(crate) fn usable(&self, now_ms: u64) -> Option<Arc<AccessToken>> {
+        let current = self.current.load();
+        let cached = current.as_ref()?;
+        (now_ms < cached.hard_at_ms).then(|| cached.token.clone())
+    }
+
+    /// The answer channel of the running refresh, starting one if none runs. `Err` when a
+    /// recent permanent rejection answers instead, or no refresh can start (no runtime, the
+    /// manager shut down).
+    pub(crate) fn join_refresh(
+        self: &Arc<Self>,
+        inner: &Arc<Inner>,
+    ) -> Result<watch::Receiver<Option<Answer>>, AuthError> {
+        let mut state = lock(&self.state);
+        if let Some(running) = &state.running {
+            return Ok(running.clone());
+        }
+        if let Some((error, at_ms)) = &state.rejection {
+            let cooldown = ms(inner.policy.rejection_cooldown);
+            if inner.clock.now_ms() < at_ms.saturating_add(cooldown) {
+                return Err(error.clone());
+            }
+        }
+        if inner.shutdown.is_cancelled() {
+            return Err(AuthError::unavailable("the token manager has shut down"));
+        }
+        let runtime = tokio::runtime::Handle::try_current()
+            .map_err(|_| AuthError::unavailable("a token refresh needs a tokio runtime"))?;
+        let (answer, receiver) = watch::channel(None);
+        state.running = Some(receiver.clone());
+        self.refreshing.store(true, Ordering::Relaxed);
+        let task = run_refresh(inner.clone(), self.clone(), answer);
+        runtime.spawn(inner.tasks.track_future(task));
+        Ok(receiver)
+    }
+
+    /// Starts a background refresh if none runs and none failed recently.
+    pub(crate) fn start_background(self: &Arc<Self>, inner: &Arc<Inner>) {
+        if self.may_start_background(inner.clock.now_ms()) {
+            if let Err(error) = self.join_refresh(inner) {
+                tracing::debug!(%error, "background token refresh not started");
+            }
+        }
+    }
+
+    /// The running refresh's channel, to wait for its end.
+    pub(crate) fn running(&self) -> Option<watch::Receiver<Option<Answer>>> {
+        lock(&self.state).running.clone()
+    }
+
+    /// Notes the end of a refresh task: its failure (for the cooldown and the background
+    /// backoff) and that none runs any more.
+    fn finish(&self, inner: &Inner, failure: Option<&AuthError>, served_anyway: bool) {
+        let mut state = lock(&self.state);
+        let now = inner.clock.now_ms();
+        state.running = None;
+        state.rejection = failure
+            .filter(|e| !e.root().is_transient())
+            .map(|e| (e.clone(), now));
+        if let Some(error) = failure {
+            // Permanent: no more background attempts for this token (callers past its hard
+            // expiry try again after the cooldown). Transient: back off before the next one.
+            let retry_at = if error.root().is_transient() || !served_anyway {
+                now.saturating_add(ms(inner.policy.max_backoff))
+            } else {
+                u64::MAX
+            };
+            self.background_retry_at_ms
+                .store(retry_at, Ordering::Relaxed);
+        }
+        self.last_used_ms.store(now, Ordering::Relaxed);
+        self.refreshing.store(false, Ordering::Relaxed);
+    }
+}
+
+/// The refresh task: runs the refresh (bounded by the load timeout, stopped by shutdown),
+/// releases any store lock it still holds whatever happened, publishes the answer and notes
+/// the end in the slot.
+async fn run_refresh(inner: Arc<Inner>, slot: Arc<Slot>, answer: watch::Sender<Option<Answer>>) {
+    let held = HeldLock::default();
+    let deadline = crate::clock::monotonic_now() + inner.policy.load_timeout;
+    let work = refresh::refresh(&inner, &slot, &answer, &held, deadline);
+    let bounded =
+        tokio::time::timeout_at(deadline, std::panic::AssertUnwindSafe(work).catch_unwind());
+    let outcome = tokio::select! {
+        outcome = bounded => match outcome {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(_panic)) => refresh::Outcome::failed(AuthError::unavailable(
+                "the token refresh failed unexpectedly",
+            )),
+            Err(_elapsed) => refresh::Outcome::failed(AuthError::unavailable(format!(
+                "no token within the load timeout ({} s)",
+                inner.policy.load_timeout.as_secs_f32()
+            ))),
+        },
+        () = inner.shutdown.cancelled() => {
+            refresh::Outcome::failed(AuthError::unavailable("the token manager shut down"))
+        }
+    };
+    held.release(&slot.key).await;
+    // The final answer, sent even after an early one: the token if it is still usable now,
+    // else why there is none.
+    let final_answer = match (&outcome.served, &outcome.failure) {
+        (Some(token), _) if inner.policy.is_usable(token, inner.clock.now_ms()) => {
+            Ok(token.clone())
+        }
+        (_, Some(error)) => Err(error.clone()),
+        _ => Err(AuthError::unavailable(
+            "the token refresh ended without a usable token",
+        )),
+    };
+    answer.send_replace(Some(final_answer));
+    slot.finish(&inner, outcome.failure.as_ref(), outcome.served.is_some());
+}
