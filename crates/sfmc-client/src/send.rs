@@ -17,19 +17,6 @@ use crate::error::{ApiError, ClientError, RestErrorBody};
 use crate::request::{ApiRequest, ApiResponse, RequestBody, resolve};
 use crate::retry::{Decision, Outcome};
 
-/// The REST base URL of a token, ending in `/`.
-// TODO(main): switch to `AccessToken::rest_instance_url() -> &Url` when it lands.
-fn instance_url(token: &AccessToken) -> Result<Url, ClientError> {
-    let mut url = Url::parse(&token.response().rest_instance_url).map_err(|_| {
-        ClientError::InvalidResponse("the token's rest_instance_url is not a URL".into())
-    })?;
-    if !url.path().ends_with('/') {
-        let path = format!("{}/", url.path());
-        url.set_path(&path);
-    }
-    Ok(url)
-}
-
 impl Client {
     /// Sends `request` under the retry policy and the deadline; a non-success status is an
     /// error ([`ClientError::Api`] and friends) keeping the status and the REST error body.
@@ -57,7 +44,7 @@ impl Client {
         loop {
             attempt += 1;
             let token = self.token_handle().token().await?;
-            let url = resolve(&instance_url(&token)?, &request.path, &request.query)?;
+            let url = resolve(token.rest_instance_url(), &request.path, &request.query)?;
             let (result, outcome) = self.send_once(request, url, &token).await;
             match policy.decide(outcome, attempt, token_renewed, request.idempotent) {
                 Decision::Return => return result,
@@ -188,7 +175,7 @@ fn retry_after(
     from_header.or_else(from_body).map(Duration::from_secs)
 }
 
-/// An error and its sources on one line, without the URL's query.
+/// An error and its sources on one line (reqwest names the URL; never a header or body).
 fn error_chain(error: &reqwest::Error) -> String {
     let mut text = error.to_string();
     let mut source = std::error::Error::source(error);
