@@ -1,5 +1,5 @@
 //! Subdomains, base URIs and scopes from users: never a panic; whatever is accepted builds a
-//! Marketing Cloud host (or a loopback/https URL) and nothing else.
+//! Marketing Cloud auth host on 443 (or a loopback URL) and nothing else.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -25,9 +25,16 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(base) = AuthBaseUrl::parse(text) {
         let url = base.as_url();
-        assert!(url.scheme() == "https" || base.is_loopback());
         assert!(url.username().is_empty() && url.password().is_none());
         assert!(url.path().ends_with('/'));
+        if !base.is_loopback() {
+            // Only Marketing Cloud's auth hosts, on 443, without a path.
+            let host = url.host_str().expect("a host");
+            assert_eq!(url.scheme(), "https");
+            assert!(host.ends_with(".auth.marketingcloudapis.com"));
+            assert_eq!(host.matches('.').count(), 3);
+            assert!(url.port().is_none() && url.path() == "/");
+        }
     }
     if let Ok(scopes) = parse_scopes(text) {
         assert!(scopes.windows(2).all(|w| w[0] < w[1]));

@@ -1,22 +1,27 @@
 //! The token endpoint: the [`TokenEndpoint`] trait the manager calls, and [`HttpTokenEndpoint`],
-//! which POSTs to `{auth}/v2/token` over one pooled `reqwest` client (rustls, timeouts, no
-//! redirects, bounded bodies, proxies from the environment) and maps every answer to a
-//! [`TokenResponse`] or an [`AuthError`].
+//! which POSTs to `{auth}/v2/token` over the process's pooled client (see [`crate::http`]) with
+//! its own timeout, never following a redirect, reading bounded bodies, and maps every answer to
+//! a [`TokenResponse`] or an [`AuthError`]; and `GET {auth}/v2/userinfo` ([`fetch_userinfo`]).
 
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
 
 use reqwest::StatusCode;
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, RETRY_AFTER};
+use reqwest::header::{ACCEPT, AUTHORIZATION};
 use secrecy::ExposeSecret;
 use serde::Deserialize;
+use url::Url;
 
+use crate::clock::{Clock, SystemClock};
 use crate::error::AuthError;
+use crate::http::retry_after::retry_after_of;
+use crate::http::{build_client, read_bounded, transport_error};
 use crate::settings::ConnectionSettings;
 use crate::token::{AccessToken, TokenResponse};
+
+pub use crate::http::HttpTimeouts;
 
 /// A boxed, sendable future (keeps the endpoint and store traits object-safe).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -35,32 +40,16 @@ pub trait TokenEndpoint: Send + Sync + fmt::Debug + 'static {
     ) -> BoxFuture<'a, Result<TokenResponse, AuthError>>;
 }
 
-/// Timeouts of the HTTP client.
-#[derive(Debug, Clone, Copy)]
-pub struct HttpTimeouts {
-    /// TCP + TLS connect.
-    pub connect: Duration,
-    /// A whole request, body included.
-    pub request: Duration,
-}
-
-impl Default for HttpTimeouts {
-    fn default() -> Self {
-        Self {
-            connect: Duration::from_secs(5),
-            request: Duration::from_secs(15),
-        }
-    }
-}
-
 /// The HTTP token endpoint of Marketing Cloud (or an emulator).
 ///
-/// The `reqwest` client is built on first use: building it loads the system's root
-/// certificates, which a run served from the token cache never needs.
+/// Its `reqwest` client is the process's one connection pool: share it for API calls through
+/// [`HttpTokenEndpoint::client`]. Made by [`HttpTokenEndpoint::new`], the client is built on first
+/// use by [`crate::http::build_client`] (building it loads the system's root certificates, which
+/// a run served from the token cache never needs).
 #[derive(Clone)]
 pub struct HttpTokenEndpoint {
     timeouts: HttpTimeouts,
-    http: Arc<OnceLock<Result<reqwest::Client, String>>>,
+    client: Arc<OnceLock<Result<reqwest::Client, AuthError>>>,
 }
 
 impl fmt::Debug for HttpTokenEndpoint {
@@ -72,29 +61,41 @@ impl fmt::Debug for HttpTokenEndpoint {
 }
 
 impl HttpTokenEndpoint {
-    /// An endpoint whose client (built on first use) has the given timeouts.
+    /// An endpoint whose client, built on first use, has the given timeouts, never follows a
+    /// redirect and sends loopback and plain-http requests past any proxy.
     pub fn new(timeouts: HttpTimeouts) -> Self {
         Self {
             timeouts,
-            http: Arc::default(),
+            client: Arc::default(),
         }
     }
 
-    /// The underlying client (one per process: share it for API calls too). Fails only if
-    /// the TLS backend cannot start.
-    pub fn http(&self) -> Result<&reqwest::Client, AuthError> {
-        self.http
-            .get_or_init(|| {
-                reqwest::Client::builder()
-                    .connect_timeout(self.timeouts.connect)
-                    .timeout(self.timeouts.request)
-                    .redirect(reqwest::redirect::Policy::none())
-                    .user_agent(concat!("sfmc/", env!("CARGO_PKG_VERSION")))
-                    .build()
-                    .map_err(|e| error_chain(&e))
-            })
-            .as_ref()
-            .map_err(|reason| AuthError::config("HTTP client", reason.clone()))
+    /// An endpoint on the caller's client (to share one connection pool with API calls). Each
+    /// token request still has its own `timeouts.request` (its connect timeout is the client's).
+    ///
+    /// The client **must not follow redirects** (`reqwest::redirect::Policy::none()`): a `307`
+    /// or `308` would repeat the request, client secret included, to wherever it points. A
+    /// redirected token request is refused once its answer arrives, but by then it was sent.
+    /// Its proxies are the caller's too: build it with [`crate::http::build_client`], or give it
+    /// a [`crate::http::ProxyPolicy`], so that no secret goes to a proxy in clear text.
+    pub fn with_client(client: reqwest::Client, timeouts: HttpTimeouts) -> Self {
+        Self {
+            timeouts,
+            client: Arc::new(OnceLock::from(Ok(client))),
+        }
+    }
+
+    /// The shared client (a cheap handle onto one pool), built on first use. Fails only if the
+    /// TLS backend cannot start.
+    pub fn client(&self) -> Result<reqwest::Client, AuthError> {
+        self.client
+            .get_or_init(|| build_client(self.timeouts))
+            .clone()
+    }
+
+    /// The timeouts of token requests.
+    pub fn timeouts(&self) -> HttpTimeouts {
+        self.timeouts
     }
 
     async fn post_token(&self, settings: &ConnectionSettings) -> Result<TokenResponse, AuthError> {
@@ -114,18 +115,18 @@ impl HttpTokenEndpoint {
         let url = settings.auth_base().token_url();
         tracing::debug!(url = %url, client_id = settings.client_id(), account_id = settings.account_id(), "requesting an access token");
         let response = self
-            .http()?
-            .post(url)
+            .client()?
+            .post(url.clone())
+            .timeout(self.timeouts.request)
             .header(ACCEPT, "application/json")
             .json(&body)
             .send()
             .await
             .map_err(transport_error)?;
+        check_not_redirected(&response, &url)?;
         let status = response.status();
         if status == StatusCode::TOO_MANY_REQUESTS {
-            return Err(AuthError::Throttled {
-                retry_after: retry_after(&response),
-            });
+            return Err(throttled(&response));
         }
         let bytes = read_bounded(response, MAX_TOKEN_BODY).await?;
         if status == StatusCode::OK {
@@ -154,20 +155,26 @@ struct OAuthErrorBody {
     error_description: Option<String>,
 }
 
-/// Maps a non-200, non-429 answer: an OAuth error body on a 4xx is a rejection; anything else a
+/// Maps a non-200, non-429 answer. 401 and 403 are rejections whatever their body (an HTML page
+/// from a gateway included); another 4xx with an OAuth error body is one too; anything else is a
 /// service failure (only its status is kept).
 fn error_from_status(status: StatusCode, body: &[u8]) -> AuthError {
-    if status.is_client_error()
-        && let Ok(oauth) = serde_json::from_slice::<OAuthErrorBody>(body)
-    {
-        return AuthError::Rejected {
+    match serde_json::from_slice::<OAuthErrorBody>(body) {
+        Ok(oauth) if status.is_client_error() => AuthError::Rejected {
             status: status.as_u16(),
             error: clean_server_text(&oauth.error, 64),
             description: clean_server_text(oauth.error_description.as_deref().unwrap_or(""), 500),
-        };
-    }
-    AuthError::ServiceFailure {
-        status: status.as_u16(),
+        },
+        _ if matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) => {
+            AuthError::Rejected {
+                status: status.as_u16(),
+                error: format!("HTTP {}", status.as_u16()),
+                description: "the answer carried no OAuth error".to_owned(),
+            }
+        }
+        _ => AuthError::ServiceFailure {
+            status: status.as_u16(),
+        },
     }
 }
 
@@ -179,89 +186,58 @@ fn clean_server_text(text: &str, max_chars: usize) -> String {
         .collect()
 }
 
-fn retry_after(response: &reqwest::Response) -> Option<Duration> {
-    let value = response.headers().get(RETRY_AFTER)?.to_str().ok()?;
-    let secs: u64 = value.trim().parse().ok()?;
-    Some(Duration::from_secs(secs.min(3600)))
-}
-
-/// Reads at most `limit` bytes of a body; a longer body is an invalid response.
-pub(crate) async fn read_bounded(
-    mut response: reqwest::Response,
-    limit: usize,
-) -> Result<Vec<u8>, AuthError> {
-    let too_long = || AuthError::invalid_response(format!("body is longer than {limit} bytes"));
-    if let Some(len) = response
-        .headers()
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok())
-        && len > limit as u64
-    {
-        return Err(too_long());
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
-        if body.len() + chunk.len() > limit {
-            return Err(too_long());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
-}
-
-/// A transport error with its cause chain, without the URL's query (there is none) or any body.
-pub(crate) fn transport_error(error: reqwest::Error) -> AuthError {
-    AuthError::Transport {
-        timeout: error.is_timeout(),
-        reason: error_chain(&error.without_url()),
+/// A 429, with the wait it asks for.
+fn throttled(response: &reqwest::Response) -> AuthError {
+    AuthError::Throttled {
+        retry_after: retry_after_of(response.headers(), || SystemClock.now_ms()),
     }
 }
 
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
+/// Refuses an answer that does not come from `sent_to`: the client followed a redirect.
+fn check_not_redirected(response: &reqwest::Response, sent_to: &Url) -> Result<(), AuthError> {
+    if response.url() == sent_to {
+        return Ok(());
     }
-    text
+    Err(AuthError::config(
+        "HTTP client",
+        "follows redirects (the request was redirected); build it with reqwest::redirect::Policy::none()",
+    ))
 }
 
 /// The answer of `GET {auth}/v2/userinfo`.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum UserInfo {
     /// 200 and its JSON.
     Ok(serde_json::Value),
     /// 401: the token was not accepted (invalidate it and retry once).
     Unauthorized,
+    /// 403: the token was accepted but may not read userinfo (the package's permissions).
+    Forbidden,
 }
 
-/// Calls `GET {auth}/v2/userinfo` with `token` ("verify the token").
+/// Calls `GET {auth}/v2/userinfo` with `token` ("verify the token"), on a client that must not
+/// follow redirects (see [`HttpTokenEndpoint::with_client`]).
 pub async fn fetch_userinfo(
     http: &reqwest::Client,
     settings: &ConnectionSettings,
     token: &AccessToken,
 ) -> Result<UserInfo, AuthError> {
+    let url = settings.auth_base().userinfo_url();
     let response = http
-        .get(settings.auth_base().userinfo_url())
+        .get(url.clone())
         .header(AUTHORIZATION, token.authorization_header())
         .header(ACCEPT, "application/json")
         .send()
         .await
         .map_err(transport_error)?;
+    check_not_redirected(&response, &url)?;
     let status = response.status();
-    if status == StatusCode::UNAUTHORIZED {
-        return Ok(UserInfo::Unauthorized);
-    }
-    if status == StatusCode::TOO_MANY_REQUESTS {
-        return Err(AuthError::Throttled {
-            retry_after: retry_after(&response),
-        });
+    match status {
+        StatusCode::UNAUTHORIZED => return Ok(UserInfo::Unauthorized),
+        StatusCode::FORBIDDEN => return Ok(UserInfo::Forbidden),
+        StatusCode::TOO_MANY_REQUESTS => return Err(throttled(&response)),
+        _ => {}
     }
     if !status.is_success() {
         return Err(AuthError::ServiceFailure {

@@ -4,6 +4,8 @@
 //! No variant carries a request or response body, a client secret or a token: only what the
 //! server said in its `error`/`error_description` fields, statuses and short descriptions.
 
+use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Where to fix rejected credentials, appended to every rejection message.
@@ -50,10 +52,13 @@ pub enum AuthError {
     /// The token endpoint could not be reached or did not answer in time.
     #[error("could not reach Marketing Cloud's token endpoint: {reason}")]
     Transport {
-        /// What went wrong (connect, timeout, TLS, …), without any secret.
+        /// What went wrong (connect, timeout, TLS, …) with its causes, without any secret or URL.
         reason: String,
         /// Whether the failure was a timeout.
         timeout: bool,
+        /// The HTTP client's error, when there was one (its URL removed).
+        #[source]
+        source: Option<TransportSource>,
     },
     /// The endpoint answered 200 with something that is not a usable token response.
     #[error("invalid token response: {what}")]
@@ -81,6 +86,35 @@ pub enum AuthError {
     },
 }
 
+/// The HTTP client's error behind [`AuthError::Transport`], shared so that [`AuthError`] stays
+/// `Clone`. It never holds a URL (removed before it is kept) nor a body.
+#[derive(Debug, Clone)]
+pub struct TransportSource(Arc<reqwest::Error>);
+
+impl TransportSource {
+    /// Keeps `error`; the caller removes its URL first (`reqwest::Error::without_url`).
+    pub(crate) fn new(error: Arc<reqwest::Error>) -> Self {
+        Self(error)
+    }
+
+    /// The `reqwest` error, e.g. for `is_connect()` or `is_timeout()`.
+    pub fn reqwest(&self) -> &reqwest::Error {
+        &self.0
+    }
+}
+
+impl fmt::Display for TransportSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl std::error::Error for TransportSource {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
 fn retry_after_text(retry_after: Option<Duration>) -> String {
     retry_after.map_or_else(String::new, |d| format!("; retry after {} s", d.as_secs()))
 }
@@ -98,6 +132,16 @@ impl AuthError {
     pub fn unavailable(reason: impl Into<String>) -> Self {
         Self::Unavailable {
             reason: reason.into(),
+        }
+    }
+
+    /// A transport failure that has no HTTP client error behind it (e.g. a deadline of the
+    /// caller's own).
+    pub fn transport(reason: impl Into<String>, timeout: bool) -> Self {
+        Self::Transport {
+            reason: reason.into(),
+            timeout,
+            source: None,
         }
     }
 

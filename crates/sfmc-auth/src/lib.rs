@@ -2,6 +2,8 @@
 //!
 //! - [`settings`]: subdomain and auth base URI validation, [`ConnectionSettings`], [`TokenKey`].
 //! - [`endpoint`]: `POST {auth}/v2/token` over HTTP ([`HttpTokenEndpoint`]) and `GET /v2/userinfo`.
+//! - [`http`]: the process's one HTTP client, its proxy policy ([`http::ProxyPolicy`]) and
+//!   `Retry-After`.
 //! - [`token`]: token responses, checked, and [`AccessToken`] with its absolute expiry.
 //! - [`manager`]: [`TokenManager`] — cache, refresh ahead, single flight, retries, stores.
 //! - [`store`]: where tokens are kept beyond a manager ([`FileStore`], [`MemoryStore`], Redis).
@@ -28,6 +30,7 @@
 pub mod clock;
 pub mod endpoint;
 pub mod error;
+pub mod http;
 pub mod manager;
 pub mod seal;
 pub mod settings;
@@ -37,7 +40,7 @@ pub mod token;
 
 pub use clock::{Clock, ManualClock, SystemClock, TokioClock};
 pub use endpoint::{HttpTimeouts, HttpTokenEndpoint, TokenEndpoint, UserInfo, fetch_userinfo};
-pub use error::AuthError;
+pub use error::{AuthError, TransportSource};
 pub use manager::{
     CachedToken, FixedJitter, Jitter, RandomJitter, RefreshPolicy, TokenHandle, TokenManager,
     TokenManagerBuilder,

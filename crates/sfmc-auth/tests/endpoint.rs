@@ -31,10 +31,10 @@ fn settings(url: &str, client_id: &str, secret: &str) -> ConnectionSettings {
 }
 
 fn endpoint() -> HttpTokenEndpoint {
-    HttpTokenEndpoint::new(HttpTimeouts {
-        connect: Duration::from_secs(5),
-        request: Duration::from_secs(10),
-    })
+    HttpTokenEndpoint::new(HttpTimeouts::new(
+        Duration::from_secs(5),
+        Duration::from_secs(10),
+    ))
 }
 
 #[tokio::test]
@@ -118,13 +118,14 @@ async fn manager_makes_one_request_for_a_rejection() {
 }
 
 /// Serves one canned HTTP answer per connection, for as many connections as come.
-async fn canned(status_line: &'static str, headers: &'static str, body: Vec<u8>) -> String {
+async fn canned(status_line: &'static str, headers: &str, body: Vec<u8>) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let body = Arc::new(body);
+    let headers: Arc<str> = headers.into();
     tokio::spawn(async move {
         while let Ok((mut socket, _)) = listener.accept().await {
-            let body = body.clone();
+            let (body, headers) = (body.clone(), headers.clone());
             tokio::spawn(async move {
                 let mut request = Vec::new();
                 let mut buf = [0u8; 4096];
@@ -275,6 +276,33 @@ async fn failing_statuses_are_typed() {
         matches!(&err, AuthError::Rejected { status: 400, error, .. } if error == "unsupported_grant_type"),
         "{err:?}"
     );
+    for (status, body) in [
+        (
+            "401 Unauthorized",
+            &b"<html><h1>Unauthorized</h1></html>"[..],
+        ),
+        ("403 Forbidden", &b"<html>Forbidden</html>"[..]),
+        (
+            "401 Unauthorized",
+            &br#"{"message":"Not Authorized","errorcode":0}"#[..],
+        ),
+        ("401 Unauthorized", &b""[..]),
+    ] {
+        let err = answer(status, "content-type: text/html\r\n", body).await;
+        assert!(
+            matches!(
+                &err,
+                AuthError::Rejected {
+                    status: 401 | 403,
+                    ..
+                }
+            ),
+            "{status} {}: an authentication answer is a rejection whatever its body: {err:?}",
+            String::from_utf8_lossy(body)
+        );
+        assert!(!err.is_transient());
+        assert!(!err.to_string().contains("<html>"), "{err}");
+    }
     let err = answer(
         "404 Not Found",
         "content-type: text/html\r\n",
@@ -295,6 +323,93 @@ async fn failing_statuses_are_typed() {
 }
 
 #[tokio::test]
+async fn retry_after_as_a_date_counts_from_the_answers_date() {
+    let err = answer(
+        "429 Too Many Requests",
+        "date: Wed, 21 Oct 2015 07:28:00 GMT\r\nretry-after: Wed, 21 Oct 2015 07:28:30 GMT\r\n",
+        b"{}",
+    )
+    .await;
+    assert!(
+        matches!(err, AuthError::Throttled { retry_after: Some(d) } if d == Duration::from_secs(30)),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_callers_client_is_shared_and_a_followed_redirect_is_refused() {
+    let emu = emulator().await;
+    let demo = |url: &str| settings(url, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET);
+    let client = sfmc_auth::http::build_client(HttpTimeouts::default()).unwrap();
+    let shared = HttpTokenEndpoint::with_client(client.clone(), HttpTimeouts::default());
+    shared.request_token(&demo(&emu.url())).await.unwrap();
+    assert_eq!(shared.timeouts(), HttpTimeouts::default());
+    let from_endpoint = shared.client().unwrap();
+    let stats: serde_json::Value = from_endpoint
+        .get(format!("{}/_emulator/stats", emu.url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stats["token_requests"], 1);
+
+    let redirect = format!("location: {}/v2/token\r\n", emu.url());
+    let redirecting = canned("307 Temporary Redirect", &redirect, Vec::new()).await;
+    let follows = reqwest::Client::builder().no_proxy().build().unwrap();
+    let err = HttpTokenEndpoint::with_client(follows, HttpTimeouts::default())
+        .request_token(&demo(&redirecting))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            AuthError::Configuration {
+                field: "HTTP client",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        emu.stats().token_requests,
+        2,
+        "refused only after the secret went to the redirect's target: why callers must not follow"
+    );
+    let err = endpoint()
+        .request_token(&demo(&redirecting))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, AuthError::ServiceFailure { status: 307 }),
+        "our own client never follows: {err:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_token_request_keeps_its_own_timeout_on_a_shared_client() {
+    let silent = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/", silent.local_addr().unwrap());
+    let _held = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            held.push(socket); // accepted, never answered
+        }
+    });
+    let no_timeout = reqwest::Client::builder().no_proxy().build().unwrap();
+    let timeouts = HttpTimeouts::new(Duration::from_secs(5), Duration::from_secs(2));
+    let err = HttpTokenEndpoint::with_client(no_timeout, timeouts)
+        .request_token(&settings(&url, "id", "the-client-secret"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, AuthError::Transport { timeout: true, .. }),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
 async fn unreachable_endpoint_is_a_transient_transport_error() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/", listener.local_addr().unwrap());
@@ -306,6 +421,19 @@ async fn unreachable_endpoint_is_a_transient_transport_error() {
     assert!(matches!(err, AuthError::Transport { .. }), "{err:?}");
     assert!(err.is_transient());
     assert!(!err.to_string().contains("the-client-secret"));
+    let source = std::error::Error::source(&err).expect("the client's error is kept");
+    let source = source
+        .downcast_ref::<sfmc_auth::TransportSource>()
+        .expect("a TransportSource");
+    assert!(source.reqwest().is_connect(), "{source:?}");
+    assert!(source.reqwest().url().is_none(), "the URL is not kept");
+    let mut chain = err.to_string();
+    let mut cause = std::error::Error::source(&err);
+    while let Some(c) = cause {
+        chain.push_str(&format!(" / {c} {c:?}"));
+        cause = c.source();
+    }
+    assert!(!chain.contains("v2/token"), "{chain}");
 }
 
 #[test]

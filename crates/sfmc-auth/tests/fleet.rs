@@ -594,13 +594,12 @@ async fn after_revocation_one_process_refetches_and_the_other_takes_its_token() 
     let accepted = |token: Arc<AccessToken>| {
         let (http, demo) = (http.clone(), settings(&emulator, DEMO_CLIENT_SECRET));
         async move {
-            match sfmc_auth::fetch_userinfo(&http, &demo, &token)
-                .await
-                .unwrap()
-            {
-                UserInfo::Ok(_) => true,
-                UserInfo::Unauthorized => false,
-            }
+            matches!(
+                sfmc_auth::fetch_userinfo(&http, &demo, &token)
+                    .await
+                    .unwrap(),
+                UserInfo::Ok(_)
+            )
         }
     };
 

@@ -145,6 +145,119 @@ fn auth_base_uri_requires_https_except_loopback() {
 }
 
 #[test]
+fn auth_base_uri_is_a_marketing_cloud_auth_host_on_443_or_loopback() {
+    let canonical = format!("https://{SUB}.auth.marketingcloudapis.com/");
+    for same in [
+        canonical.clone(),
+        format!("https://{SUB}.auth.marketingcloudapis.com"),
+        format!("https://{SUB}.auth.marketingcloudapis.com:443/"),
+        format!(
+            " HTTPS://{}.AUTH.MarketingCloudApis.com/ ",
+            SUB.to_uppercase()
+        ),
+    ] {
+        let base = AuthBaseUrl::parse(&same).unwrap();
+        assert_eq!(base.to_string(), canonical, "{same}");
+        assert_eq!(base, AuthBaseUrl::from_subdomain(SUB).unwrap());
+    }
+    for loopback in [
+        "http://127.0.0.1:8787/",
+        "https://127.0.0.1:8443/",
+        "http://127.9.9.9/",
+        "http://localhost:1/emulator/",
+        "https://[::1]:9/",
+    ] {
+        assert!(
+            AuthBaseUrl::parse(loopback).unwrap().is_loopback(),
+            "{loopback}"
+        );
+    }
+    for refused in [
+        format!("https://{SUB}.auth.marketingcloudapis.com.evil.com/"),
+        format!("https://{SUB}.auth.marketingcloudapis.com./"),
+        format!("https://{SUB}.auth.marketingcloudapis.com:8443/"),
+        format!("https://{SUB}.auth.marketingcloudapis.com:80/"),
+        format!("https://{SUB}.auth.marketingcloudapis.com/v2/token"),
+        format!("https://{SUB}.auth.marketingcloudapis.com/x/"),
+        format!("https://{SUB}.auth.marketingcloudapis.com@evil.com/"),
+        format!("https://evil.com\\@{SUB}.auth.marketingcloudapis.com/"),
+        format!("https://evil.com\\.{SUB}.auth.marketingcloudapis.com/"),
+        format!("https://{SUB}.rest.marketingcloudapis.com/"),
+        format!("https://a.{SUB}.auth.marketingcloudapis.com/"),
+        format!("https://{SUB}-auth.marketingcloudapis.com/"),
+        "https://auth.marketingcloudapis.com/".to_owned(),
+        "https://marketingcloudapis.com/".to_owned(),
+        "https://evil.example/".to_owned(),
+        "https://10.0.0.1/".to_owned(),
+        "https://localhost.evil.com/".to_owned(),
+        "http://10.0.0.1:8787/".to_owned(),
+        "file:///etc/passwd".to_owned(),
+    ] {
+        assert!(
+            is_config(AuthBaseUrl::parse(&refused), "auth base URI"),
+            "accepted {refused:?}"
+        );
+    }
+}
+
+#[test]
+fn a_relay_is_accepted_only_as_the_one_named_https_host() {
+    let relay = "https://relay.corp.example/sfmc";
+    assert!(is_config(AuthBaseUrl::parse(relay), "auth base URI"));
+    let base = AuthBaseUrl::parse_dangerously_allowing(relay, "relay.corp.example").unwrap();
+    assert_eq!(base.to_string(), "https://relay.corp.example/sfmc/");
+    assert_eq!(
+        base.token_url().as_str(),
+        "https://relay.corp.example/sfmc/v2/token"
+    );
+    assert!(
+        AuthBaseUrl::parse_dangerously_allowing(
+            "https://RELAY.corp.example:8443/",
+            " Relay.Corp.Example "
+        )
+        .is_ok(),
+        "host names compare case-insensitively; any port"
+    );
+    for (uri, allowed) in [
+        ("http://relay.corp.example/", "relay.corp.example"),
+        ("https://u:p@relay.corp.example/", "relay.corp.example"),
+        ("https://relay.corp.example/?x", "relay.corp.example"),
+        ("https://relay.corp.example.evil.com/", "relay.corp.example"),
+        ("https://evil.relay.corp.example/", "relay.corp.example"),
+        ("https://relay.corp.example/", "other.example"),
+    ] {
+        assert!(
+            is_config(
+                AuthBaseUrl::parse_dangerously_allowing(uri, allowed),
+                "auth base URI"
+            ),
+            "accepted {uri} allowing {allowed}"
+        );
+    }
+    for allowed in [
+        "",
+        "relay.corp.example:443",
+        "https://relay.corp.example/",
+        "a b",
+    ] {
+        assert!(
+            is_config(
+                AuthBaseUrl::parse_dangerously_allowing(relay, allowed),
+                "allowed auth host"
+            ),
+            "accepted {allowed:?} as a host"
+        );
+    }
+    // The usual hosts keep their usual rules.
+    let mc = format!("https://{SUB}.auth.marketingcloudapis.com/");
+    assert!(AuthBaseUrl::parse_dangerously_allowing(&mc, "relay.corp.example").is_ok());
+    assert!(AuthBaseUrl::parse_dangerously_allowing("http://127.0.0.1:1/", "127.0.0.1").is_ok());
+    assert!(
+        AuthBaseUrl::parse_dangerously_allowing(&format!("{mc}x"), "relay.corp.example").is_err()
+    );
+}
+
+#[test]
 fn settings_validate_each_field() {
     let base = || AuthBaseUrl::parse("http://127.0.0.1:1/").unwrap();
     let secret = || SecretString::from("s");
@@ -272,7 +385,17 @@ proptest! {
             let rebuilt = format!("https://{sub}.auth.marketingcloudapis.com/");
             prop_assert_eq!(subdomain_from_base_uri(&rebuilt).unwrap(), sub);
         }
-        let _ = AuthBaseUrl::parse(&raw);
+        if let Ok(base) = AuthBaseUrl::parse(&raw) {
+            let url = base.as_url();
+            let host = url.host_str().unwrap();
+            if !base.is_loopback() {
+                prop_assert_eq!(url.scheme(), "https");
+                prop_assert!(host.ends_with(".auth.marketingcloudapis.com"));
+                prop_assert_eq!(host.matches('.').count(), 3);
+                prop_assert!(url.port().is_none() && url.path() == "/");
+            }
+            prop_assert!(url.username().is_empty() && url.password().is_none());
+        }
     }
 
     #[test]

@@ -5,6 +5,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+/// The accepted `--load-timeout` / `SFMC_LOAD_TIMEOUT`, in seconds.
+pub const LOAD_TIMEOUT_SECS: std::ops::RangeInclusive<u64> = 1..=300;
+
 /// Salesforce Marketing Cloud from the command line: tokens, and a local emulator.
 #[derive(Debug, Parser)]
 #[command(name = "sfmc", version, about, long_about = None)]
@@ -58,6 +61,10 @@ pub struct ConnectionArgs {
     /// The package's auth base URI (instead of --subdomain); http allowed for loopback only.
     #[arg(long, env = "SFMC_AUTH_BASE_URI", hide_env_values = true)]
     pub auth_base_uri: Option<String>,
+    /// DANGEROUS: also send the client secret to this host (a corporate relay in front of
+    /// Marketing Cloud) when the auth base URI names it; https only; warns on every run.
+    #[arg(long, env = "SFMC_DANGEROUSLY_ALLOW_AUTH_HOST", value_name = "HOST")]
+    pub dangerously_allow_auth_host: Option<String>,
     /// The package's client id.
     #[arg(long, env = "SFMC_CLIENT_ID", hide_env_values = true)]
     pub client_id: Option<String>,
@@ -84,12 +91,13 @@ pub struct ConnectionArgs {
         value_name = "URL"
     )]
     pub token_cache: Option<String>,
-    /// Give up on Marketing Cloud after this many seconds of retries.
+    /// Give up on Marketing Cloud after this many seconds of retries (1 to 300).
     #[arg(
         long,
         env = "SFMC_LOAD_TIMEOUT",
         value_name = "SECS",
-        default_value_t = 30
+        default_value_t = 30,
+        value_parser = clap::value_parser!(u64).range(LOAD_TIMEOUT_SECS)
     )]
     pub load_timeout: u64,
     /// Prefix of the keys in Redis (to separate environments sharing one Redis).

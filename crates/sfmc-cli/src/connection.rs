@@ -45,9 +45,6 @@ impl Connection {
                 "--client-secret is not accepted: a secret on the command line is visible to other users; set SFMC_CLIENT_SECRET, pass --client-secret-file PATH, or answer the prompt",
             ));
         }
-        if args.load_timeout == 0 {
-            return Err(Failure::config("--load-timeout must be at least 1 second"));
-        }
         let load_timeout = Duration::from_secs(args.load_timeout);
         let http = HttpTokenEndpoint::new(HttpTimeouts::default());
         let mut manager = TokenManager::builder()
@@ -130,26 +127,42 @@ fn with_options(
     Ok(settings)
 }
 
-/// The auth base URL from `--auth-base-uri`/`SFMC_AUTH_BASE_URI` or `--subdomain`/`SFMC_SUBDOMAIN`.
+/// The auth base URL from `--auth-base-uri`/`SFMC_AUTH_BASE_URI` or `--subdomain`/`SFMC_SUBDOMAIN`
+/// (both given: they must name the same URL), with the relay of `--dangerously-allow-auth-host`.
 fn auth_base(args: &ConnectionArgs) -> Result<AuthBaseUrl, Failure> {
-    match (&args.auth_base_uri, &args.subdomain) {
-        (Some(uri), Some(subdomain)) => {
-            let base = AuthBaseUrl::parse(uri)?;
-            let from_uri = subdomain_from_base_uri(uri).ok();
-            let given = sfmc_auth::validate_subdomain(subdomain)?;
-            if from_uri.is_some_and(|s| s != given) {
-                return Err(Failure::config(
-                    "subdomain and auth base URI disagree; set only one of SFMC_SUBDOMAIN and SFMC_AUTH_BASE_URI",
-                ));
+    let allowed = args.dangerously_allow_auth_host.as_deref();
+    let base = match (&args.auth_base_uri, &args.subdomain) {
+        (Some(uri), subdomain) => {
+            let base = match allowed {
+                Some(host) => AuthBaseUrl::parse_dangerously_allowing(uri, host)?,
+                None => AuthBaseUrl::parse(uri)?,
+            };
+            if let Some(subdomain) = subdomain {
+                let expected = AuthBaseUrl::from_subdomain(subdomain)?;
+                if base != expected {
+                    return Err(Failure::config(format!(
+                        "subdomain and auth base URI disagree: --subdomain/SFMC_SUBDOMAIN gives {expected} but --auth-base-uri/SFMC_AUTH_BASE_URI is {base}; set only one"
+                    )));
+                }
             }
-            Ok(base)
+            base
         }
-        (Some(uri), None) => Ok(AuthBaseUrl::parse(uri)?),
-        (None, Some(subdomain)) => Ok(AuthBaseUrl::from_subdomain(subdomain)?),
-        (None, None) => Err(Failure::config(
-            "subdomain: not set; set SFMC_SUBDOMAIN (or SFMC_AUTH_BASE_URI), pass --subdomain, or try --emulated",
-        )),
+        (None, Some(subdomain)) => AuthBaseUrl::from_subdomain(subdomain)?,
+        (None, None) => {
+            return Err(Failure::config(
+                "subdomain: not set; set SFMC_SUBDOMAIN (or SFMC_AUTH_BASE_URI), pass --subdomain, or try --emulated",
+            ));
+        }
+    };
+    let is_relay = !base.is_loopback() && subdomain_from_base_uri(base.as_url().as_str()).is_err();
+    if let Some(host) = allowed
+        && !is_relay
+    {
+        tracing::warn!(
+            "--dangerously-allow-auth-host/SFMC_DANGEROUSLY_ALLOW_AUTH_HOST names {host:?}, but the auth base URI does not use it; unset it"
+        );
     }
+    Ok(base)
 }
 
 /// The client secret: `--client-secret-file`, else `SFMC_CLIENT_SECRET`, else a no-echo prompt

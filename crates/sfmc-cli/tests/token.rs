@@ -281,19 +281,3 @@ async fn subdomain_command() {
         stderr(&output)
     );
 }
-
-#[tokio::test]
-async fn http_proxy_is_honoured_for_the_token_request() {
-    // The emulator stands in as the proxy: the auth base URI itself is unreachable, so a token
-    // can only come through the proxy.
-    let env = Env::new("proxy").await;
-    let output = env
-        .command(&["token", "--no-cache", "--load-timeout", "2"])
-        .env("SFMC_AUTH_BASE_URI", "http://127.0.0.1:1/")
-        .env("HTTP_PROXY", env.emulator.url())
-        .output()
-        .await
-        .unwrap();
-    assert_eq!(code(&output), 0, "{}", stderr(&output));
-    assert_eq!(env.token_requests(), 1);
-}

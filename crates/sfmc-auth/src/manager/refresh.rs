@@ -177,7 +177,7 @@ async fn load_from_stores(
     None
 }
 
-/// Fetches a new token under the cross-process lock of the first store that has one. While
+/// Fetches a new token under the cross-process lock of the widest store that has one. While
 /// another process holds it, waits for the token it will write, for at most half the load
 /// timeout; then fetches directly in the half that is left.
 async fn fetch_coordinated(
@@ -195,7 +195,7 @@ async fn fetch_coordinated(
             return fetch_and_save(inner, slot, deadline).await;
         };
         match attempt {
-            Ok(LockAttempt::Acquired(token)) => {
+            LockAttempt::Acquired(token) => {
                 held.set(store.clone(), token.clone());
                 let work = async {
                     // Re-read after taking the lock: the previous holder may have written one.
@@ -211,24 +211,20 @@ async fn fetch_coordinated(
                 held.release(key).await;
                 return outcome;
             }
-            Ok(LockAttempt::Held) if monotonic_now() < stop_waiting => {
+            LockAttempt::Held if monotonic_now() < stop_waiting => {
                 let left = stop_waiting.saturating_duration_since(monotonic_now());
                 tokio::time::sleep(poll.min(left)).await;
                 if let Some(token) = load_from_stores(inner, slot, current, &mut None).await {
                     return Ok(token);
                 }
             }
-            Ok(LockAttempt::Held) => {
+            LockAttempt::Held => {
                 tracing::debug!(
                     "refresh lock still held at half the load timeout; fetching directly"
                 );
                 return fetch_and_save(inner, slot, deadline).await;
             }
-            Ok(LockAttempt::Unsupported) => return fetch_and_save(inner, slot, deadline).await,
-            Err(error) => {
-                tracing::debug!(%error, "refresh lock unavailable; fetching directly");
-                return fetch_and_save(inner, slot, deadline).await;
-            }
+            LockAttempt::Unsupported => return fetch_and_save(inner, slot, deadline).await,
         }
     }
 }
@@ -262,19 +258,19 @@ async fn with_renewed_lease<T>(
     }
 }
 
-/// Tries the lock of each store in order; the first store that has locks answers. `None`
-/// when no store has one.
+/// Tries the locks of the stores from the widest tier (the last added, e.g. Redis for a fleet)
+/// to the narrowest (e.g. the file cache of one machine); the first that answers decides. A
+/// store whose lock fails passes the question on to the next. `None` when no store has a lock
+/// that works.
 async fn try_shared_lock(
     inner: &Inner,
     key: &TokenKey,
-) -> Option<(
-    Arc<dyn TokenStore>,
-    Result<LockAttempt, crate::store::StoreError>,
-)> {
-    for store in &inner.stores {
-        let attempt = store.try_lock(key).await;
-        if !matches!(attempt, Ok(LockAttempt::Unsupported)) {
-            return Some((store.clone(), attempt));
+) -> Option<(Arc<dyn TokenStore>, LockAttempt)> {
+    for store in inner.stores.iter().rev() {
+        match store.try_lock(key).await {
+            Ok(LockAttempt::Unsupported) => {}
+            Ok(attempt) => return Some((store.clone(), attempt)),
+            Err(error) => tracing::debug!(%error, "refresh lock unavailable; trying the next tier"),
         }
     }
     None
@@ -321,7 +317,11 @@ async fn fetch_with_retries(
         .sleep(tokio::time::sleep)
         .when(AuthError::is_transient)
         .adjust(|error, backoff| {
-            let delay = error.retry_after().or(backoff)?;
+            // A Retry-After of 0 (or a date in the past) still waits the first backoff step.
+            let delay = match error.retry_after() {
+                Some(asked) => asked.max(inner.policy.initial_backoff),
+                None => backoff?,
+            };
             (monotonic_now() + delay < deadline).then_some(delay)
         })
         .notify(|error, delay| {

@@ -102,7 +102,9 @@ impl FileStore {
     }
 
     /// Deletes every cached token (and lock and temporary) file in the directory and returns how
-    /// many; anything else there — directories, links, other files — is left alone.
+    /// many tokens it removed; anything else there — directories, links, other files — is left alone (with a
+    /// warning). A file that cannot be removed does not stop the others; the first such error
+    /// is returned at the end.
     pub fn clear(&self) -> Result<usize, StoreError> {
         let dir = &self.inner.dir;
         let entries = match std::fs::read_dir(dir) {
@@ -110,23 +112,31 @@ impl FileStore {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
             Err(e) => return Err(error("read", dir, &e)),
         };
-        let mut removed = 0;
+        let (mut removed, mut first_error) = (0, None);
         for entry in entries.flatten() {
             let name = entry.file_name();
             let name = name.to_string_lossy();
             let ours = name.ends_with(SUFFIX)
                 || name.ends_with(LOCK_SUFFIX)
                 || (name.starts_with('.') && name.ends_with(".tmp"));
-            let regular = entry.file_type().is_ok_and(|t| t.is_file());
-            if ours && regular {
-                match std::fs::remove_file(entry.path()) {
-                    Ok(()) => removed += 1,
-                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(error("remove", &entry.path(), &e)),
+            if !ours {
+                continue;
+            }
+            // `file_type` does not follow links: only regular files are ours to delete.
+            if !entry.file_type().is_ok_and(|t| t.is_file()) {
+                tracing::warn!(path = %entry.path().display(), "not a cache file; left alone");
+                continue;
+            }
+            let is_token = name.ends_with(SUFFIX);
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => removed += usize::from(is_token),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => removed += usize::from(is_token),
+                Err(e) => {
+                    first_error.get_or_insert_with(|| error("remove", &entry.path(), &e));
                 }
             }
         }
-        Ok(removed)
+        first_error.map_or(Ok(removed), Err)
     }
 
     /// `Err` when the directory must not be used (warned about once).

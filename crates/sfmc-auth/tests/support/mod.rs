@@ -73,10 +73,7 @@ pub fn service_unavailable() -> AuthError {
 
 /// A connection failure (transient).
 pub fn connection_refused() -> AuthError {
-    AuthError::Transport {
-        reason: "connection refused".to_owned(),
-        timeout: false,
-    }
+    AuthError::transport("connection refused", false)
 }
 
 /// The description of [`invalid_client`].

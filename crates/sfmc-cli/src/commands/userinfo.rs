@@ -12,10 +12,10 @@ use crate::output;
 pub async fn run(args: &ConnectionArgs) -> Result<(), Failure> {
     let connection = Connection::open(args).await?;
     let handle = &connection.handle;
-    let http = connection.http.http()?;
+    let http = connection.http.client()?;
     for attempt in 0..2 {
         let token = handle.token().await?;
-        match fetch_userinfo(http, handle.settings(), &token).await? {
+        match fetch_userinfo(&http, handle.settings(), &token).await? {
             UserInfo::Ok(info) => {
                 output::json(&info)?;
                 connection.settle().await;
@@ -24,6 +24,16 @@ pub async fn run(args: &ConnectionArgs) -> Result<(), Failure> {
             UserInfo::Unauthorized => {
                 tracing::debug!(attempt, "userinfo answered 401; invalidating the token");
                 handle.invalidate(&token).await;
+            }
+            UserInfo::Forbidden => {
+                return Err(Failure::rejected(
+                    "Marketing Cloud answered 403 Forbidden to /v2/userinfo — check the package's permissions in Setup → Apps → Installed Packages",
+                ));
+            }
+            _ => {
+                return Err(Failure::unavailable(
+                    "Marketing Cloud's userinfo answer is not understood",
+                ));
             }
         }
     }

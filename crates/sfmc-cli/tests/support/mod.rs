@@ -23,7 +23,11 @@ const CLEARED: &[&str] = &[
     "SFMC_CACHE_DIR",
     "SFMC_LOAD_TIMEOUT",
     "SFMC_TOKEN_CACHE_PREFIX",
+    "SFMC_DANGEROUSLY_ALLOW_AUTH_HOST",
     "RUST_LOG",
+    "NO_PROXY",
+    "no_proxy",
+    "REQUEST_METHOD",
     "HTTP_PROXY",
     "HTTPS_PROXY",
     "ALL_PROXY",
@@ -89,9 +93,16 @@ impl Drop for Env {
     }
 }
 
+/// The cached token files in `dir` (not the lock files beside them).
 pub fn cache_files(dir: &Path) -> Vec<PathBuf> {
     std::fs::read_dir(dir)
-        .map(|entries| entries.flatten().map(|e| e.path()).collect())
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "token"))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -125,4 +136,84 @@ pub fn json(output: &Output) -> serde_json::Value {
 
 pub fn code(output: &Output) -> i32 {
     output.status.code().expect("exited with a code")
+}
+
+/// A loopback HTTP server that records every request it receives (head and body, as text) and
+/// answers each with what `respond` returns for its request line, then closes the connection.
+/// As a proxy it records `CONNECT host:port` lines and refuses the tunnel.
+pub struct Stub {
+    addr: std::net::SocketAddr,
+    requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Stub {
+    pub async fn start(respond: impl Fn(&str) -> String + Send + Sync + 'static) -> Self {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (log, respond) = (requests.clone(), std::sync::Arc::new(respond));
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let (log, respond) = (log.clone(), respond.clone());
+                tokio::spawn(async move {
+                    let mut request = Vec::new();
+                    let mut buf = [0u8; 4096];
+                    while let Ok(n) = socket.read(&mut buf).await {
+                        if n == 0 {
+                            break;
+                        }
+                        request.extend_from_slice(&buf[..n]);
+                        if complete(&request) {
+                            break;
+                        }
+                    }
+                    let text = String::from_utf8_lossy(&request).into_owned();
+                    let answer = respond(text.lines().next().unwrap_or(""));
+                    log.lock().unwrap().push(text);
+                    let _ = socket.write_all(answer.as_bytes()).await;
+                    let _ = socket.shutdown().await;
+                });
+            }
+        });
+        Self { addr, requests }
+    }
+
+    /// A proxy that refuses every request (`403`), recording it.
+    pub async fn proxy() -> Self {
+        Self::start(|_| answer("403 Forbidden", "text/plain", "no")).await
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}/", self.addr)
+    }
+
+    pub fn requests(&self) -> Vec<String> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+/// Whether `request` holds a whole head and its `content-length` body.
+fn complete(request: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(request);
+    let Some(head_end) = text.find("\r\n\r\n") else {
+        return false;
+    };
+    let len = text[..head_end]
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+        })
+        .unwrap_or(0);
+    request.len() >= head_end + 4 + len
+}
+
+/// A whole HTTP/1.1 answer.
+pub fn answer(status: &str, content_type: &str, body: &str) -> String {
+    format!(
+        "HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    )
 }
