@@ -9,7 +9,7 @@ use std::time::Duration;
 use futures_util::stream::BoxStream;
 use reqwest::Method;
 use serde_json::Value;
-use sfmc_auth::{ConnectionSettings, TokenHandle, TokenManager};
+use sfmc_auth::{ConnectionSettings, HttpTimeouts, TokenHandle, TokenManager};
 
 use crate::catalog::{self, Operation, Paging};
 use crate::error::ClientError;
@@ -41,16 +41,12 @@ impl fmt::Debug for Client {
     }
 }
 
-/// A `reqwest` client fit for API calls when the caller has none to share: rustls, proxies from
-/// the environment, timeouts, and no redirects (a redirect must not carry the token elsewhere).
+/// A `reqwest` client fit for API calls when the caller has none to share: `sfmc-auth`'s
+/// (rustls, proxy routing that keeps loopback and plain http direct, no redirects — a redirect
+/// must not carry the token elsewhere), with a 60 s request limit.
 pub fn default_http_client() -> Result<reqwest::Client, ClientError> {
-    reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(5))
-        .timeout(Duration::from_secs(60))
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("sfmc/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| ClientError::InvalidRequest(format!("cannot build the HTTP client: {e}")))
+    let timeouts = HttpTimeouts::new(Duration::from_secs(5), Duration::from_secs(60));
+    Ok(sfmc_auth::http::build_client(timeouts)?)
 }
 
 impl Client {

@@ -7,8 +7,9 @@
 
 use bytes::{Bytes, BytesMut};
 use reqwest::StatusCode;
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use sfmc_auth::AccessToken;
+use sfmc_auth::http::retry_after::retry_after_of;
 use std::time::Duration;
 use url::Url;
 
@@ -140,7 +141,8 @@ impl Client {
             StatusCode::UNAUTHORIZED => Outcome::Unauthorized,
             StatusCode::TOO_MANY_REQUESTS if error.body.errorcode == Some(50200) => Outcome::Final,
             StatusCode::TOO_MANY_REQUESTS => {
-                Outcome::RateLimited(retry_after(&headers, error.json.as_ref()))
+                let now = || self.token_handle().now_ms();
+                Outcome::RateLimited(retry_after(&headers, now, error.json.as_ref()))
             }
             s if s.is_server_error() => Outcome::ServerError,
             _ => Outcome::Final,
@@ -162,17 +164,15 @@ impl Client {
     }
 }
 
-/// The wait a 429 asks for: the `Retry-After` header (seconds), else the body's `retryAfter`.
+/// The wait a 429 asks for: the `Retry-After` header (seconds or a date), else the body's
+/// `retryAfter` (seconds).
 fn retry_after(
     headers: &reqwest::header::HeaderMap,
+    now_ms: impl FnOnce() -> u64,
     body: Option<&serde_json::Value>,
 ) -> Option<Duration> {
-    let from_header = headers
-        .get(RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    let from_body = || body?.get("retryAfter")?.as_u64();
-    from_header.or_else(from_body).map(Duration::from_secs)
+    let from_body = || Some(Duration::from_secs(body?.get("retryAfter")?.as_u64()?));
+    retry_after_of(headers, now_ms).or_else(from_body)
 }
 
 /// An error and its sources on one line (reqwest names the URL; never a header or body).

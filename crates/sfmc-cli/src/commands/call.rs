@@ -136,7 +136,7 @@ pub(crate) async fn open(args: &ConnectionArgs) -> Result<(Connection, Client), 
     let client = Client::new(
         connection.manager.clone(),
         connection.handle.settings().clone(),
-        connection.http.http()?.clone(),
+        connection.http.client()?,
     );
     Ok((connection, client))
 }
