@@ -4,7 +4,7 @@
 
 use std::io::IsTerminal;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use secrecy::SecretString;
@@ -17,6 +17,21 @@ use sfmc_emulator::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, EmulatorConfig, RunningE
 
 use crate::cli::ConnectionArgs;
 use crate::exit::Failure;
+
+/// The token managers of this run, so that Ctrl-C or SIGTERM can stop their refreshes and
+/// release the store locks they hold ([`shutdown_all`]).
+static MANAGERS: Mutex<Vec<TokenManager>> = Mutex::new(Vec::new());
+
+/// How long an interrupted run waits for its refreshes to stop and release their locks.
+const SHUTDOWN_LIMIT: Duration = Duration::from_secs(2);
+
+/// Stops the refreshes of every connection of this run, releasing their store locks.
+pub async fn shutdown_all() {
+    let managers = std::mem::take(&mut *MANAGERS.lock().unwrap_or_else(PoisonError::into_inner));
+    for manager in managers {
+        manager.shutdown(SHUTDOWN_LIMIT).await;
+    }
+}
 
 /// How long a run waits, after its output, for a background refresh to finish.
 const SETTLE_LIMIT: Duration = Duration::from_secs(5);
@@ -60,6 +75,10 @@ impl Connection {
             }
         }
         let manager = manager.build()?;
+        MANAGERS
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(manager.clone());
         let (settings, emulator) = if args.emulated {
             let emulator = sfmc_emulator::start(EmulatorConfig::demo(), ([127, 0, 0, 1], 0).into())
                 .await

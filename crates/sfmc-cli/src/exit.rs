@@ -13,6 +13,9 @@ pub const REJECTED: u8 = 3;
 /// Marketing Cloud unreachable, failing or throttling after retries.
 pub const UNAVAILABLE: u8 = 4;
 
+/// Stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it).
+pub const INTERRUPTED: u8 = 130;
+
 /// Why a command failed, with its exit code.
 #[derive(Debug)]
 pub struct Failure {
@@ -42,6 +45,15 @@ impl Failure {
         Self {
             code: UNAVAILABLE,
             message: message.into(),
+        }
+    }
+
+    /// Stopped by a signal.
+    pub fn interrupted() -> Self {
+        Self {
+            code: INTERRUPTED,
+            message: "interrupted; token refreshes in flight were stopped and their locks released"
+                .to_owned(),
         }
     }
 

@@ -27,13 +27,46 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::UNAVAILABLE);
         }
     };
-    match runtime.block_on(commands::run(cli.command)) {
+    let outcome = runtime.block_on(async {
+        if matches!(cli.command, cli::Command::Emulator(_)) {
+            return commands::run(cli.command).await;
+        }
+        tokio::select! {
+            outcome = commands::run(cli.command) => outcome,
+            () = interrupted() => {
+                // Stop refreshes in flight so that their store locks are released now, not
+                // when their leases run out.
+                connection::shutdown_all().await;
+                Err(exit::Failure::interrupted())
+            }
+        }
+    });
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
             eprintln!("error: {failure}");
             ExitCode::from(failure.code())
         }
     }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn interrupted() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            },
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// Tracing to stderr, filtered by `RUST_LOG` (default: warnings).

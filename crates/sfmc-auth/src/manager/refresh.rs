@@ -94,10 +94,11 @@ pub(crate) async fn refresh(
     let now = inner.clock.now_ms();
     let cached = slot.current.load_full();
     let current = cached.as_ref().map(|c| c.token.clone());
-    if let Some(cached) = cached.as_ref().filter(|c| !slot.is_rejected(&c.token)) {
-        if now < cached.soft_at_ms {
-            return Outcome::served(cached.token.clone());
-        }
+    if let Some(fresh) = cached
+        .as_ref()
+        .filter(|c| now < c.soft_at_ms && !slot.is_rejected(&c.token))
+    {
+        return Outcome::served(fresh.token.clone());
     }
     let mut fallback = cached
         .filter(|c| now < c.hard_at_ms && !slot.is_rejected(&c.token))

@@ -170,10 +170,10 @@ impl Slot {
 
     /// Starts a background refresh if none runs and none failed recently.
     pub(crate) fn start_background(self: &Arc<Self>, inner: &Arc<Inner>) {
-        if self.may_start_background(inner.clock.now_ms()) {
-            if let Err(error) = self.join_refresh(inner) {
-                tracing::debug!(%error, "background token refresh not started");
-            }
+        if self.may_start_background(inner.clock.now_ms())
+            && let Err(error) = self.join_refresh(inner)
+        {
+            tracing::debug!(%error, "background token refresh not started");
         }
     }
 

@@ -95,6 +95,7 @@ pub fn throttled(retry_after: Option<Duration>) -> AuthError {
 
 /// What one scripted call answers.
 #[derive(Clone)]
+#[allow(clippy::large_enum_variant)] // a test script; size does not matter
 enum Outcome {
     /// A new token, `{prefix}-{n}` for the n-th token issued, living `expires_in` seconds.
     Issue { expires_in: u64 },
