@@ -9,12 +9,14 @@
 
 mod build;
 mod docs;
+mod error;
 mod schema;
 
 use std::sync::LazyLock;
 
-pub use build::{OperationRequest, ValidationError, encode_segment};
+pub use build::{OperationRequest, encode_segment};
 pub use docs::markdown;
+pub use error::ValidationError;
 
 /// An HTTP method of an operation (a `const`-friendly mirror of [`reqwest::Method`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
