@@ -142,7 +142,10 @@ pub struct EmulatorArgs {
     /// Scopes of the package (repeatable, or space-separated).
     #[arg(long = "scope", value_name = "SCOPE")]
     pub scopes: Vec<String>,
-    /// Lifetime of issued tokens, in seconds.
-    #[arg(long, default_value_t = 1079)]
+    /// Lifetime of issued tokens, in seconds (1 to 86400, what clients accept).
+    #[arg(long, default_value_t = 1079, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub token_ttl: u64,
+    /// Base URL announced as the instance URLs (default: http:// + the listen address).
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
 }

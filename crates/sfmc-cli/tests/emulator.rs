@@ -75,3 +75,82 @@ async fn emulator_refuses_a_busy_address() {
         stderr(&output)
     );
 }
+
+#[tokio::test]
+async fn token_ttl_outside_what_clients_accept_exits_2() {
+    for ttl in ["0", "86401", "9223372036854775807", "-5"] {
+        let flag = format!("--token-ttl={ttl}");
+        let output = bare(&["emulator", "--listen", "127.0.0.1:0", &flag])
+            .output()
+            .await
+            .unwrap();
+        assert_eq!(code(&output), 2, "{ttl}: {}", stderr(&output));
+        assert!(
+            stderr(&output).contains("--token-ttl"),
+            "{}",
+            stderr(&output)
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_bad_public_url_exits_2() {
+    let output = bare(&[
+        "emulator",
+        "--listen",
+        "127.0.0.1:0",
+        "--public-url",
+        "mc.example.com",
+    ])
+    .output()
+    .await
+    .unwrap();
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("--public-url"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[tokio::test]
+async fn the_public_url_is_announced_as_the_instance_url() {
+    let mut emulator = bare(&[
+        "emulator",
+        "--listen",
+        "127.0.0.1:0",
+        "--token-ttl",
+        "86400",
+        "--public-url",
+        "https://emulator.example.test",
+    ])
+    .stdout(Stdio::piped())
+    .kill_on_drop(true)
+    .spawn()
+    .unwrap();
+    let mut lines = BufReader::new(emulator.stdout.take().unwrap()).lines();
+    let first = lines.next_line().await.unwrap().expect("a first line");
+    let url = first
+        .strip_prefix("listening on ")
+        .expect(&first)
+        .to_owned();
+    let token: serde_json::Value = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .post(format!("{url}/v2/token"))
+        .json(&serde_json::json!({
+            "grant_type": "client_credentials",
+            "client_id": "demo-client-id",
+            "client_secret": "demo-client-secret",
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(token["rest_instance_url"], "https://emulator.example.test/");
+    assert_eq!(token["expires_in"], 86400);
+    emulator.kill().await.unwrap();
+}

@@ -1,4 +1,5 @@
-//! The route table: control plane, auth endpoints, tokenContext and the REST fallback, wrapped
+//! The route table: control plane, auth endpoints, tokenContext, the REST families
+//! ([`crate::api`]) and the REST fallback, wrapped
 //! so that every request is first normalized ([`crate::paths`]) and then counted
 //! ([`crate::gate`]) before routing.
 
@@ -10,11 +11,12 @@ use axum::routing::{any, get, post};
 
 use crate::config::EmulatorConfig;
 use crate::state::{EmulatorHandle, Shared};
-use crate::{control, gate, paths, rest, token, userinfo};
+use crate::{api, control, gate, paths, rest, token, userinfo};
 
 /// The emulator as an axum [`Router`] (for embedding in another server or calling with
-/// `tower::ServiceExt::oneshot`), plus the handle on its state. Instance URLs in responses use
-/// the request's `Host`; call [`EmulatorHandle::set_listen_addr`] to give a fallback.
+/// `tower::ServiceExt::oneshot`), plus the handle on its state. Instance URLs in responses are
+/// the configured `public_url`, else the address given to
+/// [`EmulatorHandle::set_listen_addr`], else `http://localhost/`.
 pub fn router(config: EmulatorConfig) -> (Router, EmulatorHandle) {
     let shared = Arc::new(Shared::new(config));
     let routes = Router::new()
@@ -30,6 +32,7 @@ pub fn router(config: EmulatorConfig) -> (Router, EmulatorHandle) {
             "/platform/v1/tokencontext",
             get(rest::token_context).fallback(rest::method_not_allowed),
         )
+        .merge(api::routes())
         .merge(control::routes())
         .route(gate::CONTROL_PREFIX, any(control::not_found))
         .route("/_emulator/{*rest}", any(control::not_found))

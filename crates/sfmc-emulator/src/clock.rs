@@ -12,10 +12,16 @@ pub(crate) fn now() -> tokio::time::Instant {
 }
 
 /// Wall-clock seconds since the Unix epoch, for informational fields such as userinfo's `exp`.
-#[allow(clippy::disallowed_methods)]
 pub(crate) fn unix_now_secs() -> u64 {
+    unix_now_ms() / 1000
+}
+
+/// Wall-clock milliseconds since the Unix epoch, for informational timestamps
+/// (`createdDate`, `modifiedDate`, …).
+#[allow(clippy::disallowed_methods)]
+pub(crate) fn unix_now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
         .unwrap_or(0)
 }

@@ -1,11 +1,22 @@
 //! What the emulator knows before the first request: the installed packages (client id,
-//! secret, reachable business units, scopes) and the token lifetime. `Debug` never shows a
-//! client secret.
+//! secret, reachable business units, scopes), the token lifetime, and how it serves (public
+//! URL, header read timeout, connection limit). `Debug` never shows a client secret.
 
 use std::fmt;
+use std::time::Duration;
 
 /// Token lifetime that real Marketing Cloud responses announce (`expires_in`), in seconds.
 pub const DEFAULT_TOKEN_TTL_SECS: u64 = 1079;
+
+/// Token lifetimes a client accepts (`expires_in` of 1 s to one day), hence the range the
+/// `sfmc emulator --token-ttl` flag takes.
+pub const TOKEN_TTL_RANGE_SECS: std::ops::RangeInclusive<u64> = 1..=86_400;
+
+/// Default time a client has to send a request's headers before its connection is closed.
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Default number of connections served at once; further ones wait to be accepted.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
 
 /// An installed package ("API integration, server-to-server") of the emulated tenant.
 #[derive(Clone, PartialEq, Eq)]
@@ -39,6 +50,15 @@ pub struct EmulatorConfig {
     pub packages: Vec<Package>,
     /// Lifetime of issued access tokens in seconds (`expires_in`); default 1079.
     pub token_ttl_secs: u64,
+    /// Base URL announced as `rest_instance_url`, `soap_instance_url` and in userinfo's `rest`
+    /// (a `/` is appended when missing); `None`: `http://` + the listen address. Never the
+    /// request's `Host` header. See [`EmulatorConfig::with_public_url`] for a checked setter.
+    pub public_url: Option<String>,
+    /// How long a client may take to send a request's headers (the first request's or the
+    /// next one's on a kept-alive connection) before the connection is closed.
+    pub header_read_timeout: Duration,
+    /// Most connections served at once; further ones wait in the listen backlog.
+    pub max_connections: usize,
 }
 
 /// Client id of the package in [`EmulatorConfig::demo`].
@@ -86,8 +106,46 @@ impl EmulatorConfig {
                 scopes: DEMO_SCOPES.iter().map(|s| (*s).to_owned()).collect(),
             }],
             token_ttl_secs: DEFAULT_TOKEN_TTL_SECS,
+            public_url: None,
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
+
+    /// This configuration announcing `url` as its instance URL. `url` must be an absolute
+    /// `http` or `https` URL with a host and no query, fragment or user info; the error says
+    /// what is wrong.
+    pub fn with_public_url(mut self, url: &str) -> Result<Self, String> {
+        self.public_url = Some(check_public_url(url)?);
+        Ok(self)
+    }
+}
+
+/// `url` checked as a public base URL, ending in `/`.
+fn check_public_url(url: &str) -> Result<String, String> {
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+        .ok_or_else(|| format!("the public URL {url:?} must start with http:// or https://"))?;
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!(
+            "the public URL {url:?} must not contain spaces or control characters"
+        ));
+    }
+    if url.contains(['?', '#', '@', '\\']) {
+        return Err(format!(
+            "the public URL {url:?} must not have a query, fragment or user info"
+        ));
+    }
+    let host = rest.split('/').next().unwrap_or_default();
+    if host.is_empty() || host.starts_with(':') {
+        return Err(format!("the public URL {url:?} has no host"));
+    }
+    Ok(if url.ends_with('/') {
+        url.to_owned()
+    } else {
+        format!("{url}/")
+    })
 }
 
 impl Default for EmulatorConfig {
@@ -100,6 +158,36 @@ impl Default for EmulatorConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn public_urls_are_checked_and_end_in_a_slash() {
+        let ok = |u: &str| {
+            EmulatorConfig::demo()
+                .with_public_url(u)
+                .unwrap()
+                .public_url
+                .unwrap()
+        };
+        assert_eq!(ok("https://mc.example.com"), "https://mc.example.com/");
+        assert_eq!(
+            ok("http://127.0.0.1:8787/sfmc/"),
+            "http://127.0.0.1:8787/sfmc/"
+        );
+        for bad in [
+            "mc.example.com",
+            "ftp://x/",
+            "http://",
+            "http://:80/",
+            "http://a b/",
+            "http://x/?q",
+            "http://u@x/",
+        ] {
+            assert!(
+                EmulatorConfig::demo().with_public_url(bad).is_err(),
+                "{bad}"
+            );
+        }
+    }
 
     #[test]
     fn debug_redacts_the_secret() {

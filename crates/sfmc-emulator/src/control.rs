@@ -1,5 +1,6 @@
 //! The control plane under `/_emulator/` (no authentication): `GET stats`, `GET|POST|DELETE
-//! faults`, `POST revoke`. Invalid fault bodies get a 400 naming the offending field.
+//! faults`, `POST revoke`, and (in [`crate::control_data`]) data extensions and settings.
+//! Invalid bodies get a 400 naming the offending field.
 
 use axum::Json;
 use axum::Router;
@@ -10,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
 
+use crate::control_data;
 use crate::faults::{Fault, FaultTarget};
 use crate::state::AppState;
 
@@ -31,11 +33,12 @@ pub(crate) fn routes() -> Router<AppState> {
             "/_emulator/revoke",
             post(revoke).fallback(method_not_allowed),
         )
+        .merge(control_data::routes())
 }
 
 /// Answer for unknown paths under `/_emulator`.
 pub(crate) async fn not_found() -> Response {
-    let message = "Unknown control endpoint. Use GET /_emulator/stats, GET|POST|DELETE /_emulator/faults or POST /_emulator/revoke.";
+    let message = "Unknown control endpoint. Use GET /_emulator/stats, GET|POST|DELETE /_emulator/faults, POST /_emulator/revoke, GET|POST /_emulator/dataextensions, GET|DELETE /_emulator/dataextensions/{key}, GET /_emulator/dataextensions/{key}/rows or GET|POST /_emulator/settings.";
     (
         StatusCode::NOT_FOUND,
         Json(json!({ "error": "not_found", "message": message })),
@@ -43,7 +46,7 @@ pub(crate) async fn not_found() -> Response {
         .into_response()
 }
 
-async fn method_not_allowed() -> Response {
+pub(crate) async fn method_not_allowed() -> Response {
     let body = json!({ "error": "method_not_allowed", "message": "This control endpoint does not serve that method." });
     (StatusCode::METHOD_NOT_ALLOWED, Json(body)).into_response()
 }
@@ -53,20 +56,23 @@ async fn stats(State(shared): State<AppState>) -> Response {
 }
 
 async fn list_faults(State(shared): State<AppState>) -> Response {
-    Json(shared.faults.pending()).into_response()
+    Json(shared.faults.pending_queued()).into_response()
 }
 
 async fn add_fault(State(shared): State<AppState>, body: Bytes) -> Response {
     match parse_fault(&body) {
-        Ok(fault) => {
-            shared.faults.push(fault);
+        Ok((fault, errorcode)) => {
+            shared.faults.push_with_errorcode(fault, errorcode);
             StatusCode::NO_CONTENT.into_response()
         }
-        Err((field, message)) => {
-            let body = json!({ "error": "invalid_fault", "field": field, "message": message });
-            (StatusCode::BAD_REQUEST, Json(body)).into_response()
-        }
+        Err((field, message)) => invalid("invalid_fault", field, &message),
     }
+}
+
+/// 400 `{"error": kind, "field", "message"}`.
+pub(crate) fn invalid(kind: &str, field: &str, message: &str) -> Response {
+    let body = json!({ "error": kind, "field": field, "message": message });
+    (StatusCode::BAD_REQUEST, Json(body)).into_response()
 }
 
 async fn clear_faults(State(shared): State<AppState>) -> StatusCode {
@@ -79,9 +85,9 @@ async fn revoke(State(shared): State<AppState>) -> StatusCode {
     StatusCode::NO_CONTENT
 }
 
-/// Reads `{"target":"token"|"api","status"?:N,"count"?:N,"delay_ms"?:N}`; on error, the field
-/// at fault and a message.
-fn parse_fault(body: &[u8]) -> Result<Fault, (&'static str, String)> {
+/// Reads `{"target":"token"|"api","status"?:N,"count"?:N,"delay_ms"?:N,"errorcode"?:N}`; on
+/// error, the field at fault and a message.
+fn parse_fault(body: &[u8]) -> Result<(Fault, Option<i64>), (&'static str, String)> {
     let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(body) else {
         return Err((
             "body",
@@ -90,10 +96,10 @@ fn parse_fault(body: &[u8]) -> Result<Fault, (&'static str, String)> {
     };
     if let Some(unknown) = map
         .keys()
-        .find(|k| !["target", "status", "count", "delay_ms"].contains(&k.as_str()))
+        .find(|k| !["target", "status", "count", "delay_ms", "errorcode"].contains(&k.as_str()))
     {
         let message = format!(
-            "Unknown field {unknown:?}; the fields are target, status, count and delay_ms."
+            "Unknown field {unknown:?}; the fields are target, status, count, delay_ms and errorcode."
         );
         return Err(("body", message));
     }
@@ -130,16 +136,25 @@ fn parse_fault(body: &[u8]) -> Result<Fault, (&'static str, String)> {
         "an integer from 0 to 3600000 (one hour)",
     )?
     .unwrap_or(0);
-    Ok(Fault {
+    let errorcode = optional_u64(
+        &map,
+        "errorcode",
+        0,
+        u64::from(u32::MAX),
+        "a non-negative integer such as 50200",
+    )?
+    .map(|c| i64::try_from(c).unwrap_or(i64::MAX));
+    let fault = Fault {
         target,
         status,
         count,
         delay_ms,
-    })
+    };
+    Ok((fault, errorcode))
 }
 
 /// An optional integer field in `min..=max` (`null` counts as absent).
-fn optional_u64(
+pub(crate) fn optional_u64(
     map: &Map<String, Value>,
     field: &'static str,
     min: u64,
@@ -162,7 +177,8 @@ mod tests {
 
     #[test]
     fn parses_faults_with_defaults() {
-        let f = parse_fault(br#"{"target":"API","status":503}"#).unwrap();
+        let (f, errorcode) = parse_fault(br#"{"target":"API","status":503}"#).unwrap();
+        assert_eq!(errorcode, None);
         assert_eq!(
             f,
             Fault {
@@ -172,7 +188,7 @@ mod tests {
                 delay_ms: 0
             }
         );
-        let f =
+        let (f, _) =
             parse_fault(br#"{"target":"token","count":3,"delay_ms":250,"status":null}"#).unwrap();
         assert_eq!(
             f,
@@ -196,6 +212,7 @@ mod tests {
             (br#"{"target":"api","count":-1}"#, "count"),
             (br#"{"target":"api","delay_ms":1.5}"#, "delay_ms"),
             (br#"{"target":"api","delayMs":5}"#, "body"),
+            (br#"{"target":"api","errorcode":-1}"#, "errorcode"),
             (b"nope", "body"),
         ] {
             assert_eq!(

@@ -1,6 +1,7 @@
 //! Injected faults: [`Fault`] and [`FaultTarget`], the two FIFO queues they wait in, and the
-//! responses a fault produces (429 with `Retry-After: 5` and errorcode 50100, other statuses in
-//! the REST error shape).
+//! responses a fault produces (429 with `Retry-After: 5` and errorcode 50100, or with an
+//! `errorcode` of 50200 the "temporarily blocked" throttle without `Retry-After`; other
+//! statuses in the REST error shape, with the fault's `errorcode` when it has one).
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -36,10 +37,21 @@ pub struct Fault {
     pub delay_ms: u64,
 }
 
+/// A queued fault as `GET /_emulator/faults` lists it: the [`Fault`] fields, plus
+/// `errorcode` when one was given.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub(crate) struct Queued {
+    #[serde(flatten)]
+    fault: Fault,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errorcode: Option<i64>,
+}
+
 /// What a fault does to one request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Effect {
     status: Option<u16>,
+    errorcode: Option<i64>,
     delay_ms: u64,
 }
 
@@ -49,7 +61,7 @@ impl Effect {
         if self.delay_ms > 0 {
             tokio::time::sleep(Duration::from_millis(self.delay_ms)).await;
         }
-        self.status.map(failure)
+        self.status.map(|status| failure(status, self.errorcode))
     }
 }
 
@@ -57,11 +69,11 @@ impl Effect {
 #[derive(Default)]
 struct Queue {
     armed: AtomicBool,
-    faults: Mutex<VecDeque<Fault>>,
+    faults: Mutex<VecDeque<Queued>>,
 }
 
 impl Queue {
-    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Fault>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Queued>> {
         self.faults
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -73,12 +85,13 @@ impl Queue {
         }
         let mut q = self.lock();
         let front = q.front_mut()?;
-        front.count = front.count.saturating_sub(1);
+        front.fault.count = front.fault.count.saturating_sub(1);
         let effect = Effect {
-            status: front.status,
-            delay_ms: front.delay_ms,
+            status: front.fault.status,
+            errorcode: front.errorcode,
+            delay_ms: front.fault.delay_ms,
         };
-        if front.count == 0 {
+        if front.fault.count == 0 {
             q.pop_front();
         }
         self.armed.store(!q.is_empty(), Ordering::Release);
@@ -102,12 +115,17 @@ impl FaultQueues {
     }
 
     pub(crate) fn push(&self, fault: Fault) {
+        self.push_with_errorcode(fault, None);
+    }
+
+    /// Queues `fault`, whose failure carries `errorcode` when given.
+    pub(crate) fn push_with_errorcode(&self, fault: Fault, errorcode: Option<i64>) {
         if fault.count == 0 {
             return;
         }
         let queue = self.queue(fault.target);
         let mut q = queue.lock();
-        q.push_back(fault);
+        q.push_back(Queued { fault, errorcode });
         queue.armed.store(true, Ordering::Release);
     }
 
@@ -125,7 +143,12 @@ impl FaultQueues {
     }
 
     pub(crate) fn pending(&self) -> Vec<Fault> {
-        let mut all: Vec<Fault> = self.token.lock().iter().cloned().collect();
+        self.pending_queued().into_iter().map(|q| q.fault).collect()
+    }
+
+    /// Every queued fault with its `errorcode`, token faults first.
+    pub(crate) fn pending_queued(&self) -> Vec<Queued> {
+        let mut all: Vec<Queued> = self.token.lock().iter().cloned().collect();
         all.extend(self.api.lock().iter().cloned());
         all
     }
@@ -134,17 +157,25 @@ impl FaultQueues {
 /// Seconds announced by `Retry-After` and `retryAfter` on an injected 429.
 pub(crate) const RETRY_AFTER_SECS: u64 = 5;
 
-/// The response of a fault with `status`.
-fn failure(status: u16) -> Response {
+/// The errorcode of the "temporarily blocked" throttle (429 without `Retry-After`).
+pub(crate) const BLOCKED_ERRORCODE: i64 = 50200;
+
+/// The response of a fault with `status` (and `errorcode`, if given).
+fn failure(status: u16, errorcode: Option<i64>) -> Response {
     let status = StatusCode::from_u16(status)
         .ok()
         .filter(|s| (200..=599).contains(&s.as_u16()))
         .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     match status {
+        StatusCode::TOO_MANY_REQUESTS if errorcode == Some(BLOCKED_ERRORCODE) => rest::error(
+            status,
+            "Your requests are temporarily blocked.",
+            BLOCKED_ERRORCODE,
+        ),
         StatusCode::TOO_MANY_REQUESTS => {
             let body = serde_json::json!({
                 "message": "Rate limit exceeded",
-                "errorcode": 50100,
+                "errorcode": errorcode.unwrap_or(50100),
                 "documentation": DOCUMENTATION_URL,
                 "retryAfter": RETRY_AFTER_SECS,
             });
@@ -154,11 +185,11 @@ fn failure(status: u16) -> Response {
                 .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
             response
         }
-        StatusCode::UNAUTHORIZED => rest::not_authorized(),
+        StatusCode::UNAUTHORIZED => rest::error(status, "Not Authorized", errorcode.unwrap_or(0)),
         _ => rest::error(
             status,
             status.canonical_reason().unwrap_or("Injected fault"),
-            i64::from(status.as_u16()),
+            errorcode.unwrap_or_else(|| i64::from(status.as_u16())),
         ),
     }
 }
@@ -196,8 +227,22 @@ mod tests {
 
     #[test]
     fn out_of_range_statuses_become_500() {
-        assert_eq!(failure(42).status(), StatusCode::INTERNAL_SERVER_ERROR);
-        assert_eq!(failure(1000).status(), StatusCode::INTERNAL_SERVER_ERROR);
-        assert_eq!(failure(503).status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            failure(42, None).status(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+        assert_eq!(
+            failure(1000, None).status(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+        assert_eq!(failure(503, None).status(), StatusCode::SERVICE_UNAVAILABLE);
+    }
+
+    #[test]
+    fn the_blocked_throttle_has_no_retry_after() {
+        let blocked = failure(429, Some(BLOCKED_ERRORCODE));
+        assert!(blocked.headers().get(header::RETRY_AFTER).is_none());
+        let limited = failure(429, None);
+        assert_eq!(limited.headers()[header::RETRY_AFTER], "5");
     }
 }

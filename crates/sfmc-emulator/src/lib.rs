@@ -4,8 +4,24 @@
 //! - `POST /v2/token` (client credentials; JSON or form body), `GET /v2/userinfo`,
 //!   `GET /platform/v1/tokenContext`; every other path answers 401 `Not Authorized` without a
 //!   valid bearer token and 404 with one.
-//! - Paths match case-insensitively and with `//` runs collapsed.
-//! - Control plane under `/_emulator/`: `GET stats`, `GET|POST|DELETE faults`, `POST revoke`.
+//! - The REST families, in memory, per business unit (a token's MID sees only that MID's data):
+//!   assets and categories (`/asset/v1/content/…`), campaigns (`/hub/v1/campaigns`), contacts
+//!   and delete requests (`/contacts/v1/…`), journeys (`/interaction/v1/interactions`),
+//!   transactional email and SMS definitions, sends and message status (`/messaging/v1/…`),
+//!   data extension rows (`/hub/v1/dataevents/…`, `/data/v1/async/…`,
+//!   `/data/v1/customobjectdata/…`). Each endpoint needs a Salesforce scope
+//!   (403 errorcode 20002 without it): `saved_content_*` or `documents_and_images_*`,
+//!   `campaign_*`, `list_and_subscribers_*`, `journeys_*`, `email_*`/`sms_*`
+//!   (`read`, `write`, `send`), `data_extensions_*`.
+//! - Paths match case-insensitively and with `//` runs collapsed; paging parameters in any
+//!   case, with or without `$`; `$filter` takes `field eq|ne|like|gt|ge|lt|le value` joined by
+//!   `and` (400 for anything else).
+//! - Control plane under `/_emulator/`: `GET stats`, `GET|POST|DELETE faults`, `POST revoke`,
+//!   `GET|POST dataextensions`, `GET|DELETE dataextensions/{key}`,
+//!   `GET dataextensions/{key}/rows`, `GET|POST settings` (see `control_data`'s shapes in the
+//!   README).
+//! - As a server: a header read timeout drops half-sent requests, a connection limit bounds
+//!   open connections, and instance URLs never come from the request's `Host` header.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -33,8 +49,7 @@
 //!   `application/x-www-form-urlencoded`; with no or another content type, a body starting with
 //!   `{` is JSON and anything else a form. Token responses carry `Cache-Control: no-store`.
 //! - Granted scopes are listed in the package's configured order.
-//! - Instance URLs are `http://{Host header}/` (the bound address when `Host` is missing or not
-//!   a plain `host[:port]`).
+//! - Instance URLs are the configured `public_url`, else `http://{listen address}/`.
 //! - Tokens are self-contained and HMAC-signed (nothing stored per token, so memory stays flat
 //!   under any number of token requests); tokens of another emulator instance are refused.
 //! - Unknown paths with a valid token: 404 `{"message":"Resource not found","errorcode":404,…}`;
@@ -47,11 +62,27 @@
 //!   unknown fields are refused. API faults apply before the token check.
 //! - `token_requests_by_client` counts requests naming a configured client id (before any fault
 //!   or check), so unknown ids cannot grow it.
+//! - A fault may carry an `errorcode`: 429 with 50200 is the "temporarily blocked" throttle
+//!   (no `Retry-After`); otherwise it replaces the status's default code.
+//! - Not found in a family: 404 with errorcode 404 (transactional messaging: 30003); a missing
+//!   required field: 400 errorcode 10002 naming it; other validation failures: 400 errorcode
+//!   10000 (10006 with `additionalErrors` for rowsets). An unknown data extension key is 400
+//!   errorcode 10000 on writes and 404 on reads; an unknown `definitionKey` in a send is 400
+//!   errorcode 30003. Asset and category deletes answer `"OK"`; campaign and journey deletes
+//!   an empty 200.
+//! - Asynchronous rows are written when the request is accepted; its status answers `Pending`
+//!   for `async_pending_polls` polls (default 1), then `Complete`; results list the rows that
+//!   failed (`errorCode` `InvalidColumn`, `InvalidValue`, `MissingPrimaryKey` or
+//!   `UnexpectedError` for a duplicate key on insert, `message` naming the row number).
+//! - Row reads' `links` are paths from the REST root (`/data/v1/customobjectdata/key/…`).
 
+mod api;
 mod app;
 mod clock;
 mod config;
 mod control;
+mod control_data;
+mod dataext;
 mod faults;
 mod gate;
 mod paths;
@@ -59,14 +90,16 @@ mod rest;
 mod server;
 mod state;
 mod stats;
+mod store;
 mod token;
 mod tokens;
 mod userinfo;
 
 pub use app::router;
 pub use config::{
-    DEFAULT_TOKEN_TTL_SECS, DEMO_ACCOUNT_ID, DEMO_CHILD_ACCOUNT_ID, DEMO_CLIENT_ID,
-    DEMO_CLIENT_SECRET, EmulatorConfig, Package,
+    DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_TOKEN_TTL_SECS, DEMO_ACCOUNT_ID,
+    DEMO_CHILD_ACCOUNT_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, EmulatorConfig, Package,
+    TOKEN_TTL_RANGE_SECS,
 };
 pub use faults::{Fault, FaultTarget};
 pub use paths::OriginalPath;

@@ -3,8 +3,9 @@
 //! reach the same route. The query string is left alone. Handlers that need path parameters in
 //! their original case read [`OriginalPath`] from the request extensions.
 
-use axum::extract::Request;
+use axum::extract::{FromRequestParts, Request};
 use axum::http::Uri;
+use axum::http::request::Parts;
 use axum::http::uri::PathAndQuery;
 use axum::middleware::Next;
 use axum::response::Response;
@@ -13,6 +14,59 @@ use axum::response::Response;
 /// Its segments line up with the normalized (lower-cased) path the router matched.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OriginalPath(pub String);
+
+/// The segments of the request's [`OriginalPath`], percent-decoded, in their original case
+/// (segment 0 is the first after the leading `/`). Families read keys from here, since the
+/// routed path is lower-cased.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Segments(pub Vec<String>);
+
+impl Segments {
+    /// Segment `i`, or `""` when the path is shorter.
+    pub(crate) fn get(&self, i: usize) -> &str {
+        self.0.get(i).map_or("", String::as_str)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Segments {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let path = parts
+            .extensions
+            .get::<OriginalPath>()
+            .map_or_else(|| collapse(parts.uri.path()), |p| p.0.clone());
+        Ok(Segments(
+            path.split('/')
+                .filter(|s| !s.is_empty())
+                .map(percent_decode)
+                .collect(),
+        ))
+    }
+}
+
+/// `%XX` escapes decoded (invalid escapes and invalid UTF-8 are kept or replaced, never fatal).
+pub(crate) fn percent_decode(segment: &str) -> String {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| char::from(b).to_digit(16);
+        if bytes[i] == b'%'
+            && let (Some(h), Some(l)) = (
+                bytes.get(i + 1).copied().and_then(hex),
+                bytes.get(i + 2).copied().and_then(hex),
+            )
+        {
+            out.push(u8::try_from(h * 16 + l).unwrap_or(b'?'));
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
 
 /// `path` with `/` runs collapsed and a trailing `/` dropped (`/` stays `/`).
 pub(crate) fn collapse(path: &str) -> String {
@@ -64,6 +118,13 @@ mod tests {
         assert_eq!(collapse(""), "/");
         assert_eq!(collapse("///"), "/");
         assert_eq!(collapse("/v2/token"), "/v2/token");
+    }
+
+    #[test]
+    fn decodes_percent_escapes() {
+        assert_eq!(percent_decode("key:My%20DE"), "key:My DE");
+        assert_eq!(percent_decode("a%2"), "a%2");
+        assert_eq!(percent_decode("%C3%A9%zz"), "é%zz");
     }
 
     #[test]

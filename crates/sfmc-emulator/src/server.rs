@@ -1,14 +1,21 @@
-//! Running the emulator on a socket: [`start`] binds and spawns the serving task;
-//! [`RunningEmulator`] reports where it listens and stops it (gracefully with
+//! Running the emulator on a socket: [`start`] binds and spawns the serving task, an HTTP/1
+//! accept loop with a header read timeout (a client that does not finish sending a request's
+//! headers in time is disconnected) and a connection limit (further connections wait in the
+//! listen backlog); [`RunningEmulator`] reports where it listens and stops it (gracefully with
 //! [`RunningEmulator::shutdown`], at once when dropped).
 
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
-use axum::serve::ListenerExt as _;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+use axum::Router;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, watch};
+use tokio::task::{JoinHandle, JoinSet};
 
 use crate::app::router;
 use crate::config::EmulatorConfig;
@@ -16,30 +23,25 @@ use crate::faults::Fault;
 use crate::state::{EmulatorHandle, reachable};
 use crate::stats::Stats;
 
+/// Pause after a failed `accept` (such as running out of file descriptors) before retrying.
+const ACCEPT_RETRY: Duration = Duration::from_millis(50);
+
 /// How long [`RunningEmulator::shutdown`] lets open requests finish before aborting them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// Binds `listen` (port 0 picks a free port) and serves the emulator on it in a spawned task.
 /// Prints nothing; the caller can announce [`RunningEmulator::url`].
 pub async fn start(config: EmulatorConfig, listen: SocketAddr) -> io::Result<RunningEmulator> {
-    let listener = tokio::net::TcpListener::bind(listen).await?;
+    let listener = TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
+    let limits = Limits {
+        header_read_timeout: config.header_read_timeout,
+        max_connections: config.max_connections.max(1),
+    };
     let (app, handle) = router(config);
     handle.set_listen_addr(addr);
-    let (stop, stopped) = oneshot::channel::<()>();
-    let listener = listener.tap_io(|stream| {
-        let _ = stream.set_nodelay(true);
-    });
-    let task = tokio::spawn(async move {
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await;
-        if let Err(error) = served {
-            tracing::warn!(%error, "emulator stopped serving");
-        }
-    });
+    let (stop, stopped) = watch::channel(false);
+    let task = tokio::spawn(serve(listener, app, limits, stopped));
     Ok(RunningEmulator {
         addr,
         handle,
@@ -48,12 +50,73 @@ pub async fn start(config: EmulatorConfig, listen: SocketAddr) -> io::Result<Run
     })
 }
 
+/// How connections are bounded.
+#[derive(Clone, Copy, Debug)]
+struct Limits {
+    header_read_timeout: Duration,
+    max_connections: usize,
+}
+
+/// Accepts connections until `stop` turns true (or its sender is gone), then lets the open
+/// ones finish their current request and returns.
+async fn serve(
+    listener: TcpListener,
+    app: Router,
+    limits: Limits,
+    mut stop: watch::Receiver<bool>,
+) {
+    let permits = Arc::new(Semaphore::new(limits.max_connections));
+    let mut connections = JoinSet::new();
+    loop {
+        let permit = tokio::select! {
+            permit = permits.clone().acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => break,
+            },
+            _ = stop.changed() => break,
+        };
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(error) => {
+                    tracing::warn!(%error, "emulator could not accept a connection");
+                    tokio::time::sleep(ACCEPT_RETRY).await;
+                    continue;
+                }
+            },
+            _ = stop.changed() => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = TowerToHyperService::new(app.clone());
+        let mut stop = stop.clone();
+        connections.spawn(async move {
+            let _permit = permit;
+            let mut builder = http1::Builder::new();
+            builder
+                .timer(TokioTimer::new())
+                .header_read_timeout(limits.header_read_timeout);
+            let connection = builder.serve_connection(TokioIo::new(stream), service);
+            let mut connection = std::pin::pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => {}
+                _ = stop.changed() => {
+                    connection.as_mut().graceful_shutdown();
+                    let _ = connection.await;
+                }
+            }
+        });
+        while connections.try_join_next().is_some() {}
+    }
+    drop(listener);
+    while connections.join_next().await.is_some() {}
+}
+
 /// An emulator serving on a socket. Dropping it stops the server at once.
 #[derive(Debug)]
 pub struct RunningEmulator {
     addr: SocketAddr,
     handle: EmulatorHandle,
-    stop: Option<oneshot::Sender<()>>,
+    stop: Option<watch::Sender<bool>>,
     task: Option<JoinHandle<()>>,
 }
 
@@ -89,6 +152,11 @@ impl RunningEmulator {
         self.handle.add_fault(fault);
     }
 
+    /// Queues a fault answering with `errorcode` (429 with 50200: "temporarily blocked").
+    pub fn add_fault_with_errorcode(&self, fault: Fault, errorcode: i64) {
+        self.handle.add_fault_with_errorcode(fault, errorcode);
+    }
+
     /// Drops every queued fault (same as `DELETE /_emulator/faults`).
     pub fn clear_faults(&self) {
         self.handle.clear_faults();
@@ -97,7 +165,7 @@ impl RunningEmulator {
     /// Stops accepting connections, lets open requests finish (at most 5 s), then returns.
     pub async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
+            let _ = stop.send(true);
         }
         if let Some(mut task) = self.task.take()
             && tokio::time::timeout(SHUTDOWN_GRACE, &mut task)

@@ -6,12 +6,10 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use axum::http::HeaderMap;
-use axum::http::header::HOST;
-
 use crate::config::{EmulatorConfig, Package};
 use crate::faults::{Fault, FaultQueues};
 use crate::stats::{Counters, Stats};
+use crate::store::Stores;
 use crate::tokens::{MAX_SCOPES_PER_PACKAGE, TokenMint};
 
 /// A configured package as the request handlers need it.
@@ -35,6 +33,10 @@ pub(crate) struct Shared {
     pub mint: TokenMint,
     pub counters: Counters,
     pub faults: FaultQueues,
+    /// The REST families' data, per business unit.
+    pub stores: Stores,
+    /// The configured public base URL, ending in `/`.
+    pub public_url: Option<String>,
     /// The address a started emulator listens on (unset when only embedded as a router).
     pub bound: OnceLock<SocketAddr>,
 }
@@ -75,22 +77,35 @@ impl Shared {
             mint: TokenMint::new(),
             counters: Counters::default(),
             faults: FaultQueues::default(),
+            stores: Stores::default(),
+            public_url: config.public_url.map(
+                |u| {
+                    if u.ends_with('/') { u } else { format!("{u}/") }
+                },
+            ),
             bound: OnceLock::new(),
         }
     }
 
-    /// `http://host[:port]` (no trailing slash) under which the client reached us: the request's
-    /// `Host` header when it is a plausible host, else the bound address, else `localhost`.
-    pub(crate) fn base_url(&self, headers: &HeaderMap) -> String {
-        let host = headers
-            .get(HOST)
-            .and_then(|h| h.to_str().ok())
-            .filter(|h| is_plausible_host(h));
-        match (host, self.bound.get()) {
-            (Some(h), _) => format!("http://{h}"),
-            (None, Some(addr)) => format!("http://{}", reachable(*addr)),
-            (None, None) => "http://localhost".to_owned(),
+    /// The instance URL announced to clients (`rest_instance_url`, `soap_instance_url`,
+    /// userinfo's `rest`), ending in `/`: the configured public URL, else the listen address,
+    /// else `http://localhost/`. Never taken from the request, so a forged `Host` header
+    /// cannot point clients elsewhere.
+    pub(crate) fn instance_url(&self) -> String {
+        match (&self.public_url, self.bound.get()) {
+            (Some(url), _) => url.clone(),
+            (None, Some(addr)) => format!("http://{}/", reachable(*addr)),
+            (None, None) => "http://localhost/".to_owned(),
         }
+    }
+
+    /// The MID the control plane means when none is given: the first package's own.
+    pub(crate) fn default_mid(&self) -> String {
+        self.packages
+            .first()
+            .and_then(|p| p.package.account_ids.first())
+            .cloned()
+            .unwrap_or_default()
     }
 
     pub(crate) fn stats(&self) -> Stats {
@@ -104,14 +119,6 @@ impl Shared {
             .collect();
         self.counters.snapshot(token_requests_by_client)
     }
-}
-
-/// Host header values we are willing to echo into instance URLs.
-fn is_plausible_host(h: &str) -> bool {
-    !h.is_empty()
-        && h.len() <= 255
-        && h.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b".-:[]_".contains(&b))
 }
 
 /// The address a client can use to reach a listener bound to `addr` (unspecified → loopback).
@@ -168,8 +175,34 @@ impl EmulatorHandle {
         self.shared.faults.pending()
     }
 
-    /// Records the address the emulator listens on (used when a request has no usable `Host`).
+    /// Records the address the emulator listens on; instance URLs are built from it unless
+    /// the configuration has a `public_url`.
     pub fn set_listen_addr(&self, addr: SocketAddr) {
         let _ = self.shared.bound.set(addr);
+    }
+
+    /// Queues a fault whose failure carries `errorcode` instead of the status's default (same
+    /// as `POST /_emulator/faults` with `"errorcode"`): `429` with `50200` is the "temporarily
+    /// blocked" throttle, without `Retry-After`.
+    pub fn add_fault_with_errorcode(&self, fault: Fault, errorcode: i64) {
+        self.shared
+            .faults
+            .push_with_errorcode(fault, Some(errorcode));
+    }
+
+    /// How many status polls of each asynchronous rows request accepted from now on answer
+    /// `Pending` before `Complete` (same as `POST /_emulator/settings`
+    /// `{"async_pending_polls": N}`); 1 by default.
+    pub fn set_async_pending_polls(&self, polls: u32) {
+        self.shared.stores.set_async_pending_polls(polls);
+    }
+
+    /// Rows in data extension `key` of business unit `mid` (the first package's own MID when
+    /// `None`); `None` when there is no such data extension.
+    pub fn data_extension_rows(&self, key: &str, mid: Option<&str>) -> Option<usize> {
+        let mid = mid.map_or_else(|| self.shared.default_mid(), str::to_owned);
+        let de = self.shared.stores.unit(&mid).data_extension(key)?;
+        let rows = crate::store::lock(&de).len();
+        Some(rows)
     }
 }

@@ -74,7 +74,7 @@ pub(crate) async fn token(
     }
     match parsed
         .map_err(OAuthError::invalid_request)
-        .and_then(|request| grant(&shared, &headers, request))
+        .and_then(|request| grant(&shared, request))
     {
         Ok(response) => response,
         Err(error) => error.into_response(),
@@ -82,11 +82,7 @@ pub(crate) async fn token(
 }
 
 /// Runs the checks and mints the token.
-fn grant(
-    shared: &Shared,
-    headers: &HeaderMap,
-    request: TokenRequest,
-) -> Result<Response, OAuthError> {
+fn grant(shared: &Shared, request: TokenRequest) -> Result<Response, OAuthError> {
     let grant_type = request
         .grant_type
         .ok_or_else(|| OAuthError::missing("grant_type"))?;
@@ -139,7 +135,7 @@ fn grant(
     shared.counters.token_issued();
     tracing::debug!(client_id = %client_id, mid = %account_ids[mid], "issued access token");
 
-    let instance_url = format!("{}/", shared.base_url(headers));
+    let instance_url = shared.instance_url();
     let body = TokenResponse {
         access_token,
         token_type: "Bearer",

@@ -18,8 +18,7 @@ pub(crate) async fn userinfo(State(shared): State<AppState>, headers: HeaderMap)
     let Some(caller) = authenticate(&shared, &headers) else {
         return not_authorized();
     };
-    let base = shared.base_url(&headers);
-    let instance_url = format!("{base}/");
+    let instance_url = shared.instance_url();
     let remaining_secs = caller
         .claims
         .expires_at_ms
@@ -43,7 +42,7 @@ pub(crate) async fn userinfo(State(shared): State<AppState>, headers: HeaderMap)
     let is_enterprise = caller.mid == caller.enterprise;
     Json(json!({
         "exp": clock::unix_now_secs().saturating_add(remaining_secs),
-        "iss": format!("{base}/v2/token"),
+        "iss": format!("{instance_url}v2/token"),
         "user": {
             "sub": user.to_string(),
             "name": "Emulated API User",

@@ -22,12 +22,13 @@ async fn token(app: &Router) -> String {
     let body = json!({"grant_type": "client_credentials", "client_id": "demo-client-id", "client_secret": "demo-client-secret"});
     let request = Request::post("/v2/token")
         .header(header::CONTENT_TYPE, "application/json")
-        .header(header::HOST, "emulator.test")
+        .header(header::HOST, "spoofed.example")
         .body(Body::from(body.to_string()))
         .unwrap();
     let (status, json) = call(app, request).await;
     assert_eq!(status, StatusCode::OK, "{json}");
-    assert_eq!(json["rest_instance_url"], "http://emulator.test/");
+    // Embedded without a listen address or public URL: never the request's Host.
+    assert_eq!(json["rest_instance_url"], "http://localhost/");
     json["access_token"].as_str().unwrap().to_owned()
 }
 

@@ -326,6 +326,7 @@ async fn several_packages_and_business_units() {
             },
         ],
         token_ttl_secs: 1079,
+        ..EmulatorConfig::demo()
     };
     let emu = emulator_with(config).await;
     let request = |id: &str, secret: &str| json!({"grant_type": "client_credentials", "client_id": id, "client_secret": secret});
@@ -348,7 +349,7 @@ async fn several_packages_and_business_units() {
 }
 
 #[tokio::test]
-async fn instance_urls_follow_the_host_the_client_used() {
+async fn instance_urls_never_follow_the_host_header() {
     let emu = emulator().await;
     let send = |host: &'static str| {
         client()
@@ -357,12 +358,36 @@ async fn instance_urls_follow_the_host_the_client_used() {
             .json(&credentials())
             .send()
     };
-    let (_, json) = status_json(send("sfmc.localtest.me:8443").await.unwrap()).await;
-    assert_eq!(json["rest_instance_url"], "http://sfmc.localtest.me:8443/");
-    assert_eq!(json["soap_instance_url"], "http://sfmc.localtest.me:8443/");
-    // A Host header that is not a host name is not echoed: the bound address is used.
-    let (_, json) = status_json(send("evil.example/path?").await.unwrap()).await;
-    assert_eq!(json["rest_instance_url"], format!("{}/", emu.url()));
+    for host in ["evil.example:8443", "evil.example/path?", "127.0.0.2"] {
+        let (_, json) = status_json(send(host).await.unwrap()).await;
+        assert_eq!(
+            json["rest_instance_url"],
+            format!("{}/", emu.url()),
+            "{host}"
+        );
+        assert_eq!(
+            json["soap_instance_url"],
+            format!("{}/", emu.url()),
+            "{host}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_public_url_is_announced_everywhere() {
+    let config = EmulatorConfig::demo()
+        .with_public_url("https://mc.example.test/base")
+        .unwrap();
+    let emu = emulator_with(config).await;
+    let (_, json) = post_token(&emu, &credentials()).await;
+    assert_eq!(json["rest_instance_url"], "https://mc.example.test/base/");
+    assert_eq!(json["soap_instance_url"], "https://mc.example.test/base/");
+    let token = json["access_token"].as_str().unwrap();
+    let (_, info) = get(&emu, "/v2/userinfo", Some(token)).await;
+    assert_eq!(
+        info["rest"]["rest_instance_url"],
+        "https://mc.example.test/base/"
+    );
 }
 
 #[tokio::test]

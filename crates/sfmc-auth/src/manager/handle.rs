@@ -150,10 +150,13 @@ impl TokenHandle {
     /// refresh's failure.
     async fn wait_for_refresh(&self) -> Result<Arc<AccessToken>, AuthError> {
         let mut answer = self.slot.join_refresh(&self.inner)?;
-        let (policy, clock) = (&self.inner.policy, &self.inner.clock);
+        let (policy, clock, slot) = (&self.inner.policy, &self.inner.clock, &self.slot);
         let answered = answer
             .wait_for(|answer| match answer {
-                Some(Ok(token)) => policy.is_usable(token, clock.now_ms()),
+                // An early answer may be a token invalidated since: wait for the final one.
+                Some(Ok(token)) => {
+                    policy.is_usable(token, clock.now_ms()) && !slot.is_rejected(token)
+                }
                 Some(Err(_)) => true,
                 None => false,
             })

@@ -232,10 +232,12 @@ async fn run_refresh(inner: Arc<Inner>, slot: Arc<Slot>, answer: watch::Sender<O
         }
     };
     held.release(&slot.key).await;
-    // The final answer, sent even after an early one: the token if it is still usable now,
-    // else why there is none.
+    // The final answer, sent even after an early one: the token if it is still usable now
+    // (and not invalidated meanwhile), else why there is none.
     let final_answer = match (&outcome.served, &outcome.failure) {
-        (Some(token), _) if inner.policy.is_usable(token, inner.clock.now_ms()) => {
+        (Some(token), _)
+            if inner.policy.is_usable(token, inner.clock.now_ms()) && !slot.is_rejected(token) =>
+        {
             Ok(token.clone())
         }
         (_, Some(error)) => Err(error.clone()),

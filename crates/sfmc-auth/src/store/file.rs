@@ -102,7 +102,7 @@ impl FileStore {
     }
 
     /// Deletes every cached token (and lock and temporary) file in the directory and returns how
-    /// many tokens it removed; anything else there — directories, links, other files — is left alone (with a
+    /// many token and temporary files it removed; anything else there — directories, links, other files — is left alone (with a
     /// warning). A file that cannot be removed does not stop the others; the first such error
     /// is returned at the end.
     pub fn clear(&self) -> Result<usize, StoreError> {
@@ -127,10 +127,11 @@ impl FileStore {
                 tracing::warn!(path = %entry.path().display(), "not a cache file; left alone");
                 continue;
             }
-            let is_token = name.ends_with(SUFFIX);
+            // Lock files are plumbing: they are removed but not counted.
+            let counted = usize::from(!name.ends_with(LOCK_SUFFIX));
             match std::fs::remove_file(entry.path()) {
-                Ok(()) => removed += usize::from(is_token),
-                Err(e) if e.kind() == io::ErrorKind::NotFound => removed += usize::from(is_token),
+                Ok(()) => removed += counted,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => removed += counted,
                 Err(e) => {
                     first_error.get_or_insert_with(|| error("remove", &entry.path(), &e));
                 }
@@ -221,6 +222,8 @@ impl TokenStore for FileStore {
         token: &'a AccessToken,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
+            // A refused directory has had its one warning: not a write failure to warn about.
+            self.usable_dir()?;
             let sealed = seal(secret, key, token);
             let (path, tmp) = (self.path_of(key), self.temp_path(key));
             let written = self

@@ -372,3 +372,175 @@ pub fn the_one_token(outcomes: &[CallerOutcome]) -> String {
     }
     first
 }
+
+// ---------------------------------------------------------------------------------------------
+// A store that records its lock protocol (issue 8 regression tests)
+// ---------------------------------------------------------------------------------------------
+
+/// A [`sfmc_auth::MemoryStore`] with locks, recording every lock taken, renewed and released;
+/// optionally with a lease ([`sfmc_auth::TokenStore::lock_lease`]) and a `remove_if` that fails.
+#[derive(Debug)]
+pub struct RecordingStore {
+    inner: sfmc_auth::MemoryStore,
+    lease: Option<Duration>,
+    fail_remove: bool,
+    acquired: AtomicUsize,
+    unlocked: AtomicUsize,
+    renewed: AtomicUsize,
+    removals: AtomicUsize,
+}
+
+impl RecordingStore {
+    /// A store with locks that never expire by themselves and no lease.
+    pub fn locking() -> Self {
+        Self {
+            inner: sfmc_auth::MemoryStore::with_locking(),
+            lease: None,
+            fail_remove: false,
+            acquired: AtomicUsize::new(0),
+            unlocked: AtomicUsize::new(0),
+            renewed: AtomicUsize::new(0),
+            removals: AtomicUsize::new(0),
+        }
+    }
+
+    /// A store without locks ([`sfmc_auth::store::LockAttempt::Unsupported`]).
+    pub fn lockless() -> Self {
+        Self {
+            inner: sfmc_auth::MemoryStore::new(),
+            ..Self::locking()
+        }
+    }
+
+    /// Announces `lease` as the lease of its locks.
+    pub fn with_lease(mut self, lease: Duration) -> Self {
+        self.lease = Some(lease);
+        self
+    }
+
+    /// Makes every `remove_if` fail (a store that is down when a token is invalidated).
+    pub fn failing_remove(mut self) -> Self {
+        self.fail_remove = true;
+        self
+    }
+
+    /// Locks acquired through [`sfmc_auth::TokenStore::try_lock`].
+    pub fn locks_acquired(&self) -> usize {
+        self.acquired.load(Ordering::SeqCst)
+    }
+
+    /// Calls of [`sfmc_auth::TokenStore::unlock`].
+    pub fn unlocks(&self) -> usize {
+        self.unlocked.load(Ordering::SeqCst)
+    }
+
+    /// Calls of [`sfmc_auth::TokenStore::renew_lock`].
+    pub fn renewals(&self) -> usize {
+        self.renewed.load(Ordering::SeqCst)
+    }
+
+    /// Calls of [`sfmc_auth::TokenStore::remove_if`].
+    pub fn removals(&self) -> usize {
+        self.removals.load(Ordering::SeqCst)
+    }
+
+    /// Whether nobody holds the lock of `key` (checked by taking and releasing it, unrecorded).
+    pub async fn lock_is_free(&self, key: &sfmc_auth::TokenKey) -> bool {
+        use sfmc_auth::TokenStore;
+        match self.inner.try_lock(key).await.expect("memory lock") {
+            sfmc_auth::store::LockAttempt::Acquired(token) => {
+                self.inner.unlock(key, token).await.expect("memory unlock");
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Takes the lock of `key` for a holder that will never release it (a dead process).
+    pub async fn lock_forever(&self, key: &sfmc_auth::TokenKey) {
+        use sfmc_auth::TokenStore;
+        let attempt = self.inner.try_lock(key).await.expect("memory lock");
+        assert!(
+            matches!(attempt, sfmc_auth::store::LockAttempt::Acquired(_)),
+            "the lock was free"
+        );
+    }
+
+    /// The store as is, to read what it holds.
+    pub fn memory(&self) -> &sfmc_auth::MemoryStore {
+        &self.inner
+    }
+}
+
+impl sfmc_auth::TokenStore for RecordingStore {
+    fn name(&self) -> &'static str {
+        "recording"
+    }
+
+    fn load<'a>(
+        &'a self,
+        key: &'a sfmc_auth::TokenKey,
+        secret: &'a SecretString,
+    ) -> BoxFuture<'a, Result<Option<AccessToken>, sfmc_auth::StoreError>> {
+        self.inner.load(key, secret)
+    }
+
+    fn save<'a>(
+        &'a self,
+        key: &'a sfmc_auth::TokenKey,
+        secret: &'a SecretString,
+        token: &'a AccessToken,
+    ) -> BoxFuture<'a, Result<(), sfmc_auth::StoreError>> {
+        self.inner.save(key, secret, token)
+    }
+
+    fn remove_if<'a>(
+        &'a self,
+        key: &'a sfmc_auth::TokenKey,
+        secret: &'a SecretString,
+        failed: &'a AccessToken,
+    ) -> BoxFuture<'a, Result<(), sfmc_auth::StoreError>> {
+        self.removals.fetch_add(1, Ordering::SeqCst);
+        if self.fail_remove {
+            return Box::pin(async {
+                Err(sfmc_auth::StoreError::new("recording", "store is down"))
+            });
+        }
+        self.inner.remove_if(key, secret, failed)
+    }
+
+    fn try_lock<'a>(
+        &'a self,
+        key: &'a sfmc_auth::TokenKey,
+    ) -> BoxFuture<'a, Result<sfmc_auth::store::LockAttempt, sfmc_auth::StoreError>> {
+        Box::pin(async move {
+            let attempt = self.inner.try_lock(key).await;
+            if matches!(attempt, Ok(sfmc_auth::store::LockAttempt::Acquired(_))) {
+                self.acquired.fetch_add(1, Ordering::SeqCst);
+            }
+            attempt
+        })
+    }
+
+    fn lock_lease(&self) -> Option<Duration> {
+        self.lease
+    }
+
+    fn renew_lock<'a>(
+        &'a self,
+        key: &'a sfmc_auth::TokenKey,
+        lock: &'a sfmc_auth::store::LockToken,
+    ) -> BoxFuture<'a, Result<bool, sfmc_auth::StoreError>> {
+        self.renewed.fetch_add(1, Ordering::SeqCst);
+        self.inner.renew_lock(key, lock)
+    }
+
+    fn unlock<'a>(
+        &'a self,
+        key: &'a sfmc_auth::TokenKey,
+        lock: sfmc_auth::store::LockToken,
+    ) -> BoxFuture<'a, Result<(), sfmc_auth::StoreError>> {
+        self.unlocked.fetch_add(1, Ordering::SeqCst);
+        self.inner.unlock(key, lock)
+    }
+}

@@ -23,10 +23,12 @@ pub async fn run(args: EmulatorArgs) -> Result<(), Failure> {
             .flat_map(|s| s.split_whitespace().map(str::to_owned))
             .collect()
     };
-    if args.token_ttl == 0 {
-        return Err(Failure::config("--token-ttl must be at least 1 second"));
+    if !sfmc_emulator::TOKEN_TTL_RANGE_SECS.contains(&args.token_ttl) {
+        return Err(Failure::config(
+            "--token-ttl must be from 1 to 86400 seconds",
+        ));
     }
-    let config = EmulatorConfig {
+    let mut config = EmulatorConfig {
         packages: vec![Package {
             client_id: args.client_id,
             client_secret: args.client_secret,
@@ -34,7 +36,13 @@ pub async fn run(args: EmulatorArgs) -> Result<(), Failure> {
             scopes,
         }],
         token_ttl_secs: args.token_ttl,
+        ..demo
     };
+    if let Some(url) = &args.public_url {
+        config = config
+            .with_public_url(url)
+            .map_err(|e| Failure::config(format!("--public-url: {e}")))?;
+    }
     let emulator = sfmc_emulator::start(config, args.listen)
         .await
         .map_err(|e| Failure::config(format!("cannot listen on {}: {e}", args.listen)))?;

@@ -68,3 +68,62 @@ pub async fn get(emu: &RunningEmulator, path: &str, token: Option<&str>) -> (Sta
 pub fn not_authorized() -> Value {
     serde_json::from_str(NOT_AUTHORIZED).unwrap()
 }
+
+/// A token for the demo package with `account_id` and `scope` (both optional).
+pub async fn token_with(
+    emu: &RunningEmulator,
+    account_id: Option<&str>,
+    scope: Option<&str>,
+) -> String {
+    let mut body = credentials();
+    if let Some(id) = account_id {
+        body["account_id"] = json!(id);
+    }
+    if let Some(scope) = scope {
+        body["scope"] = json!(scope);
+    }
+    let (status, json) = post_token(emu, &body).await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    json["access_token"].as_str().unwrap().to_owned()
+}
+
+/// `METHOD path` with a bearer token and an optional JSON body: status and JSON body.
+pub async fn call(
+    emu: &RunningEmulator,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    let mut request = client()
+        .request(method, format!("{}{path}", emu.url()))
+        .bearer_auth(token);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    status_json(request.send().await.unwrap()).await
+}
+
+/// `POST /_emulator/<path>` with a JSON body (no token).
+pub async fn control(
+    emu: &RunningEmulator,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    let mut request = client().request(method, format!("{}/_emulator/{path}", emu.url()));
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    status_json(request.send().await.unwrap()).await
+}
+
+/// Asserts a REST error body with `status` and `errorcode`.
+pub fn assert_error(reply: &(StatusCode, Value), status: StatusCode, errorcode: i64) {
+    assert_eq!(reply.0, status, "{}", reply.1);
+    assert_eq!(reply.1["errorcode"], errorcode, "{}", reply.1);
+    assert!(reply.1["message"].is_string(), "{}", reply.1);
+    assert!(reply.1["documentation"].is_string(), "{}", reply.1);
+}

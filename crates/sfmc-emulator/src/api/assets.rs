@@ -1,0 +1,177 @@
+//! Content Builder assets, `/asset/v1/content/assets`: list (`$page`, `$pagesize`, `$orderBy`,
+//! `$filter`, `$fields`), create (201 with a numeric `id`), read, patch and delete by id.
+//! `name` and `assetType` (`id` or `name`) are required; `customerKey` is unique in the
+//! business unit (a GUID when not given).
+
+use std::collections::BTreeMap;
+
+use axum::body::Bytes;
+use axum::extract::Path;
+use axum::http::StatusCode;
+use serde_json::{Map, Value};
+
+use crate::api::ids;
+use crate::api::listing::ListQuery;
+use crate::api::paging;
+use crate::api::principal::{Principal, scope};
+use crate::api::query::Params;
+use crate::api::reply::{
+    self, ApiError, MISSING_FIELD, Reply, VALIDATION, bad_request, json_reply, not_found,
+};
+use crate::rest::mid_json;
+use crate::store::lock;
+
+/// Fields the server owns: a create or patch cannot set them.
+const READ_ONLY: &[&str] = &[
+    "id",
+    "createdDate",
+    "modifiedDate",
+    "memberId",
+    "enterpriseId",
+];
+
+/// A business unit's assets by id.
+#[derive(Default)]
+pub(crate) struct Assets {
+    items: BTreeMap<u64, Value>,
+}
+
+impl Assets {
+    fn key_taken(&self, key: &str, except: Option<u64>) -> bool {
+        self.items.iter().any(|(id, a)| {
+            Some(*id) != except && a.get("customerKey").and_then(Value::as_str) == Some(key)
+        })
+    }
+}
+
+/// `GET /asset/v1/content/assets`.
+pub(crate) async fn list(p: Principal, params: Params) -> Reply {
+    p.require(scope::ASSETS_READ)?;
+    let query = ListQuery::from_params(&params, 50, 10_000, Some("id asc"))?;
+    let unit = p.unit();
+    let assets = lock(&unit.assets);
+    let (total, items) = query.run(assets.items.values());
+    reply::ok(paging::counted(query.paging, total, items))
+}
+
+/// `POST /asset/v1/content/assets`.
+pub(crate) async fn create(p: Principal, body: Bytes) -> Reply {
+    p.require(scope::ASSETS_WRITE)?;
+    let mut asset = reply::parse_object(&body)?;
+    reply::required_str(&asset, "name", MISSING_FIELD)?;
+    check_asset_type(&asset)?;
+    strip_read_only(&mut asset);
+    let unit = p.unit();
+    let mut assets = lock(&unit.assets);
+    let key = match reply::opt_str(&asset, "customerKey")? {
+        Some(k) if assets.key_taken(k, None) => {
+            return Err(bad_request(
+                format!("customerKey {k:?} is already in use."),
+                VALIDATION,
+            ));
+        }
+        Some(k) => k.to_owned(),
+        None => ids::guid(),
+    };
+    let id = p.shared.stores.ids.next();
+    let now = p.shared.stores.ids.stamp();
+    asset.insert("id".into(), Value::from(id));
+    asset.insert("customerKey".into(), Value::from(key));
+    asset.insert("createdDate".into(), Value::from(now.clone()));
+    asset.insert("modifiedDate".into(), Value::from(now));
+    asset.insert("memberId".into(), mid_json(&p.mid));
+    asset.insert("enterpriseId".into(), mid_json(&p.enterprise));
+    let asset = Value::Object(asset);
+    assets.items.insert(id, asset.clone());
+    Ok(json_reply(StatusCode::CREATED, asset))
+}
+
+/// `GET /asset/v1/content/assets/{id}`.
+pub(crate) async fn get(p: Principal, Path(id): Path<String>) -> Reply {
+    p.require(scope::ASSETS_READ)?;
+    let id = parse_id(&id)?;
+    let unit = p.unit();
+    let assets = lock(&unit.assets);
+    let asset = assets.items.get(&id).ok_or_else(|| missing(id))?;
+    reply::ok(asset.clone())
+}
+
+/// `PATCH /asset/v1/content/assets/{id}`: the given fields replace the stored ones.
+pub(crate) async fn update(p: Principal, Path(id): Path<String>, body: Bytes) -> Reply {
+    p.require(scope::ASSETS_WRITE)?;
+    let id = parse_id(&id)?;
+    let mut patch = reply::parse_object(&body)?;
+    strip_read_only(&mut patch);
+    if patch.contains_key("name") {
+        reply::required_str(&patch, "name", MISSING_FIELD)?;
+    }
+    if patch.contains_key("assetType") {
+        check_asset_type(&patch)?;
+    }
+    let unit = p.unit();
+    let mut assets = lock(&unit.assets);
+    if let Some(k) = reply::opt_str(&patch, "customerKey")?
+        && assets.key_taken(k, Some(id))
+    {
+        return Err(bad_request(
+            format!("customerKey {k:?} is already in use."),
+            VALIDATION,
+        ));
+    }
+    let now = p.shared.stores.ids.stamp();
+    let asset = assets.items.get_mut(&id).ok_or_else(|| missing(id))?;
+    if let Some(map) = asset.as_object_mut() {
+        map.extend(patch);
+        map.insert("modifiedDate".into(), Value::from(now));
+    }
+    reply::ok(asset.clone())
+}
+
+/// `DELETE /asset/v1/content/assets/{id}`: 200 `"OK"`.
+pub(crate) async fn delete(p: Principal, Path(id): Path<String>) -> Reply {
+    p.require(scope::ASSETS_WRITE)?;
+    let id = parse_id(&id)?;
+    let unit = p.unit();
+    lock(&unit.assets)
+        .items
+        .remove(&id)
+        .ok_or_else(|| missing(id))?;
+    reply::ok(Value::from("OK"))
+}
+
+fn parse_id(text: &str) -> Result<u64, ApiError> {
+    text.parse().map_err(|_| {
+        bad_request(
+            format!("The asset id {text:?} is not a number."),
+            VALIDATION,
+        )
+    })
+}
+
+fn missing(id: u64) -> ApiError {
+    not_found(format!("Asset with id {id} was not found."))
+}
+
+fn strip_read_only(map: &mut Map<String, Value>) {
+    map.retain(|k, _| !READ_ONLY.iter().any(|r| r.eq_ignore_ascii_case(k)));
+}
+
+/// `assetType` must be an object with a numeric `id` or a string `name`.
+fn check_asset_type(asset: &Map<String, Value>) -> Result<(), ApiError> {
+    let ok = reply::field(asset, "assetType")
+        .and_then(Value::as_object)
+        .is_some_and(|t| {
+            reply::field(t, "id").is_some_and(Value::is_u64)
+                || reply::field(t, "name")
+                    .and_then(Value::as_str)
+                    .is_some_and(|n| !n.is_empty())
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(bad_request(
+            "assetType is required: an object with a numeric id or a name.",
+            VALIDATION,
+        ))
+    }
+}
