@@ -31,6 +31,10 @@ pub enum Command {
     },
     /// Run a local Marketing Cloud emulator.
     Emulator(EmulatorArgs),
+    /// Call a Marketing Cloud operation by its connector name (`sfmc call --list`).
+    Call(crate::commands::call::CallArgs),
+    /// Send a request to any REST path, like `gh api`.
+    Api(crate::commands::api::ApiArgs),
     /// Manage the token cache.
     Cache {
         /// What to do with it.

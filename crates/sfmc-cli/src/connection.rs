@@ -45,6 +45,8 @@ pub struct Connection {
     pub handle: TokenHandle,
     /// The pooled HTTP client (for API calls next to the token).
     pub http: HttpTokenEndpoint,
+    /// The manager behind `handle` (for clients of other business units).
+    pub manager: TokenManager,
     /// Kept alive for `--emulated`.
     _emulator: Option<RunningEmulator>,
 }
@@ -102,6 +104,7 @@ impl Connection {
         Ok(Self {
             handle: manager.handle(with_options(settings, args)?),
             http,
+            manager,
             _emulator: emulator,
         })
     }

@@ -1,6 +1,8 @@
 //! One module per command; [`run`] dispatches.
 
+pub mod api;
 mod cache;
+pub mod call;
 mod emulator;
 mod token;
 mod userinfo;
@@ -20,5 +22,7 @@ pub async fn run(command: Command) -> Result<(), Failure> {
         }
         Command::Emulator(args) => emulator::run(args).await,
         Command::Cache { action } => cache::run(&action),
+        Command::Call(args) => call::run(&args).await,
+        Command::Api(args) => api::run(&args).await,
     }
 }

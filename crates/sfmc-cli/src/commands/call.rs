@@ -1,0 +1,153 @@
+//! `sfmc call OPERATION [JSON | @FILE | -]`: runs a catalog operation by its connector name;
+//! `--list` (and `--list --json`, with a JSON Schema each) lists them. Also the pieces `sfmc api`
+//! shares: reading JSON input, opening a client, and exit codes for client errors.
+//!
+//! Everything about the input is checked before the connection is opened (and before a secret
+//! is asked for): unknown operations and parameters, missing or mistyped ones, invalid JSON.
+
+use std::io::Read;
+
+use clap::Args;
+use futures_util::TryStreamExt;
+use serde_json::Value;
+use sfmc_client::catalog::{self, Operation, Paging};
+use sfmc_client::{Client, ClientError, ErrorClass};
+
+use crate::cli::ConnectionArgs;
+use crate::connection::Connection;
+use crate::exit::Failure;
+use crate::output;
+
+/// The largest JSON input read from a file or stdin.
+const MAX_INPUT: u64 = 64 * 1024 * 1024;
+
+/// `sfmc call`
+#[derive(Debug, Args)]
+pub struct CallArgs {
+    /// The operation's connector name, e.g. createCampaign (see --list).
+    #[arg(required_unless_present = "list")]
+    pub operation: Option<String>,
+    /// Its parameters: a JSON object, @FILE, or - for stdin (default: none).
+    #[arg(value_name = "JSON | @FILE | -")]
+    pub input: Option<String>,
+    /// Follow pages and print every item as one JSON array.
+    #[arg(long)]
+    pub all: bool,
+    /// List the operations.
+    #[arg(long)]
+    pub list: bool,
+    /// With --list: print JSON, with a JSON Schema of each operation's parameters.
+    #[arg(long, requires = "list")]
+    pub json: bool,
+    /// The package, business unit (--account-id) and cache.
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+/// Runs `sfmc call`.
+pub async fn run(args: &CallArgs) -> Result<(), Failure> {
+    if args.list {
+        return list(args.json);
+    }
+    let name = args.operation.as_deref().unwrap_or_default();
+    let op = catalog::lookup(name).map_err(|e| Failure::config(e.to_string()))?;
+    let params = match &args.input {
+        Some(input) => read_json(input, "the parameters")?,
+        None => Value::Null,
+    };
+    let request = op
+        .build_request(&params)
+        .map_err(|e| Failure::config(e.to_string()))?
+        .into_api_request();
+    let (connection, client) = open(&args.connection).await?;
+    let answer = if args.all && op.paging != Paging::None {
+        let items: Vec<Value> = sfmc_client::paging::items(client, request, op.paging)
+            .try_collect()
+            .await
+            .map_err(failure)?;
+        Value::Array(items)
+    } else {
+        client.send(request).await.map_err(failure)?.json()
+    };
+    output::json(&answer)?;
+    connection.settle().await;
+    Ok(())
+}
+
+fn list(json: bool) -> Result<(), Failure> {
+    let operations = catalog::operations();
+    if json {
+        return output::json(&Value::Array(
+            operations.iter().map(Operation::describe).collect(),
+        ));
+    }
+    let width = operations.iter().map(|op| op.name.len()).max().unwrap_or(0);
+    let lines: Vec<String> = operations
+        .iter()
+        .map(|op| {
+            format!(
+                "{:width$}  {:6} {}  — {}",
+                op.name,
+                op.method.as_str(),
+                op.path,
+                op.summary
+            )
+        })
+        .collect();
+    output::line(&lines.join("\n"))
+}
+
+/// Reads JSON from `arg`: the text itself, `@FILE`, or `-` for stdin. Errors name `what` and
+/// the position of the problem.
+pub(crate) fn read_json(arg: &str, what: &str) -> Result<Value, Failure> {
+    let (text, source) = if arg == "-" {
+        (
+            read_bounded(std::io::stdin().lock(), "stdin")?,
+            "stdin".to_owned(),
+        )
+    } else if let Some(path) = arg.strip_prefix('@') {
+        let file = std::fs::File::open(path)
+            .map_err(|e| Failure::config(format!("{what}: cannot open {path}: {e}")))?;
+        (read_bounded(file, path)?, path.to_owned())
+    } else {
+        (arg.to_owned(), "the argument".to_owned())
+    };
+    serde_json::from_str(&text)
+        .map_err(|e| Failure::config(format!("{what}: invalid JSON in {source}: {e}")))
+}
+
+fn read_bounded(reader: impl Read, name: &str) -> Result<String, Failure> {
+    let mut text = String::new();
+    reader
+        .take(MAX_INPUT + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| Failure::config(format!("cannot read {name}: {e}")))?;
+    if text.len() as u64 > MAX_INPUT {
+        return Err(Failure::config(format!(
+            "{name} is larger than {MAX_INPUT} bytes"
+        )));
+    }
+    Ok(text)
+}
+
+/// Opens the connection and a client over it (same manager, business unit and HTTP pool).
+pub(crate) async fn open(args: &ConnectionArgs) -> Result<(Connection, Client), Failure> {
+    let connection = Connection::open(args).await?;
+    let client = Client::new(
+        connection.manager.clone(),
+        connection.handle.settings().clone(),
+        connection.http.client()?,
+    );
+    Ok((connection, client))
+}
+
+/// The exit code of a client error, by what the caller should do: 2 fix the input, 3 rejected
+/// by Marketing Cloud (its message and errorcode are in the text), 4 unavailable.
+pub(crate) fn failure(error: ClientError) -> Failure {
+    let message = error.to_string();
+    match error.class() {
+        ErrorClass::InvalidInput => Failure::config(message),
+        ErrorClass::Rejection => Failure::rejected(message),
+        _ => Failure::unavailable(message),
+    }
+}

@@ -1,0 +1,273 @@
+//! Validation and request building from the catalog: [`Operation::build_request`] checks a JSON
+//! object of parameters against an operation (unknown, missing, mistyped, too long — each named,
+//! with a "did you mean") and turns it into an [`OperationRequest`]: method, encoded path,
+//! query pairs and JSON body.
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde_json::{Map, Value};
+
+use super::error::{ValidationError, json_type};
+use super::{Location, Operation, Param, ParamType, closest};
+use crate::request::ApiRequest;
+
+/// Characters kept as they are in a path segment: the unreserved set and `:` (`key:abc`).
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b':');
+
+/// `text` percent-encoded as one path segment (`/`, `?`, `#`, `%` and spaces escaped).
+pub fn encode_segment(text: &str) -> String {
+    utf8_percent_encode(text, SEGMENT).to_string()
+}
+
+fn type_fits(ty: ParamType, value: &Value) -> bool {
+    let integer = value.is_i64() || value.is_u64();
+    match ty {
+        ParamType::String => value.is_string(),
+        ParamType::Integer => integer,
+        ParamType::Number => value.is_number(),
+        ParamType::Boolean => value.is_boolean(),
+        ParamType::Object => value.is_object(),
+        ParamType::Array => value.is_array(),
+        ParamType::Id => value.is_string() || integer,
+        ParamType::Json => value.is_object() || value.is_array(),
+    }
+}
+
+/// A request built from an operation and its parameters, ready to send.
+#[derive(Debug, Clone)]
+pub struct OperationRequest {
+    /// The operation.
+    pub operation: &'static Operation,
+    /// The path, relative to the REST instance URL, with parameters encoded.
+    pub path: String,
+    /// Query pairs, wire names.
+    pub query: Vec<(String, String)>,
+    /// The JSON body.
+    pub body: Option<Value>,
+}
+
+impl OperationRequest {
+    /// The request for [`crate::Client::send`], idempotency from the catalog.
+    pub fn into_api_request(self) -> ApiRequest {
+        let mut request = ApiRequest::new(self.operation.method.to_method(), self.path)
+            .idempotent(self.operation.idempotent);
+        for (name, value) in self.query {
+            request = request.query(name, value);
+        }
+        if let Some(body) = self.body {
+            request = request.json(body);
+        }
+        request
+    }
+}
+
+impl Operation {
+    /// Checks `params` (a JSON object keyed by parameter name; `null` for none) and builds the
+    /// request. A `null` parameter counts as not given.
+    pub fn build_request(
+        &'static self,
+        params: &Value,
+    ) -> Result<OperationRequest, ValidationError> {
+        let given = match params {
+            Value::Null => &Map::new(),
+            Value::Object(map) => map,
+            other => {
+                return Err(ValidationError::NotAnObject {
+                    operation: self.name,
+                    found: json_type(other),
+                });
+            }
+        };
+        if let Some(unknown) = given.keys().find(|k| self.param(k).is_none()) {
+            return Err(ValidationError::UnknownParameter {
+                operation: self.name,
+                name: unknown.clone(),
+                suggestion: closest(unknown, self.params.iter().map(|p| p.name)),
+            });
+        }
+        let mut path = self.path.to_owned();
+        let mut query = Vec::new();
+        let mut body = self.initial_body(given)?;
+        for param in self.params {
+            let value = match (
+                given.get(param.name).filter(|v| !v.is_null()),
+                param.default,
+            ) {
+                (Some(value), _) => self.checked(param, value)?.clone(),
+                (None, Some(_))
+                    if param.location == Location::Body
+                        && body
+                            .as_ref()
+                            .is_some_and(|b| dotted(b, param.wire_name()).is_some()) =>
+                {
+                    continue;
+                }
+                (None, Some(default)) => serde_json::from_str(default).unwrap_or(Value::Null),
+                (None, None) => continue,
+            };
+            match param.location {
+                Location::Path => {
+                    let text = self.path_segment(param, &value)?;
+                    path = path.replace(&format!("{{{}}}", param.name), &text);
+                }
+                Location::Query => query.push((param.wire_name().to_owned(), scalar_text(&value))),
+                Location::Body => self.set_body_field(&mut body, param, value)?,
+                Location::Payload => {}
+            }
+        }
+        self.check_required(given, body.as_ref())?;
+        Ok(OperationRequest {
+            operation: self,
+            path,
+            query,
+            body,
+        })
+    }
+
+    fn checked<'v>(
+        &self,
+        param: &'static Param,
+        value: &'v Value,
+    ) -> Result<&'v Value, ValidationError> {
+        if !type_fits(param.ty, value) {
+            return Err(ValidationError::WrongType {
+                operation: self.name,
+                name: param.name,
+                expected: param.ty.as_str(),
+                found: json_type(value),
+            });
+        }
+        if let Some(text) = value.as_str() {
+            let chars = text.chars().count();
+            if param.max_len > 0 && chars > param.max_len {
+                return Err(self.invalid(
+                    param,
+                    format!("is {chars} characters; at most {}", param.max_len),
+                ));
+            }
+        }
+        Ok(value)
+    }
+
+    fn invalid(&self, param: &'static Param, problem: String) -> ValidationError {
+        ValidationError::InvalidValue {
+            operation: self.name,
+            name: param.name,
+            problem,
+        }
+    }
+
+    /// The body to start from: the `payload` parameter, else an empty object when the operation
+    /// has body fields, else none.
+    fn initial_body(&self, given: &Map<String, Value>) -> Result<Option<Value>, ValidationError> {
+        let payload = self.params.iter().find(|p| p.location == Location::Payload);
+        match (payload, given.get("payload").filter(|v| !v.is_null())) {
+            (Some(param), Some(value)) => Ok(Some(self.checked(param, value)?.clone())),
+            _ if self
+                .params
+                .iter()
+                .any(|p| matches!(p.location, Location::Body | Location::Payload)) =>
+            {
+                let needs_array = payload.is_some_and(|p| p.ty == ParamType::Array);
+                Ok(Some(if needs_array {
+                    Value::Array(Vec::new())
+                } else {
+                    Value::Object(Map::new())
+                }))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    fn path_segment(
+        &self,
+        param: &'static Param,
+        value: &Value,
+    ) -> Result<String, ValidationError> {
+        let text = scalar_text(value);
+        if text.is_empty() || text == "." || text == ".." {
+            return Err(self.invalid(param, format!("cannot be {text:?} (it is a path segment)")));
+        }
+        Ok(encode_segment(&text))
+    }
+
+    /// Sets `value` at the parameter's dotted wire path, creating objects on the way.
+    fn set_body_field(
+        &self,
+        body: &mut Option<Value>,
+        param: &'static Param,
+        value: Value,
+    ) -> Result<(), ValidationError> {
+        let Some(Value::Object(root)) = body else {
+            return Err(self.invalid(
+                param,
+                "cannot be combined with a payload that is not an object".into(),
+            ));
+        };
+        let mut keys = param.wire_name().split('.').peekable();
+        let mut node = root;
+        while let Some(key) = keys.next() {
+            if keys.peek().is_none() {
+                if node.contains_key(key) {
+                    return Err(self.invalid(
+                        param,
+                        "is given both as a parameter and inside payload".into(),
+                    ));
+                }
+                node.insert(key.to_owned(), value);
+                return Ok(());
+            }
+            let child = node
+                .entry(key.to_owned())
+                .or_insert_with(|| Value::Object(Map::new()));
+            node = child.as_object_mut().ok_or_else(|| {
+                self.invalid(
+                    param,
+                    format!("cannot nest under {key:?}, which payload sets to a non-object"),
+                )
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Every required parameter is given, or (for body fields) present in the built body.
+    fn check_required(
+        &self,
+        given: &Map<String, Value>,
+        body: Option<&Value>,
+    ) -> Result<(), ValidationError> {
+        for param in self.params.iter().filter(|p| p.required) {
+            let present = match param.location {
+                Location::Body => {
+                    body.is_some_and(|b| dotted(b, param.wire_name()).is_some_and(|v| !v.is_null()))
+                }
+                _ => given.get(param.name).is_some_and(|v| !v.is_null()) || param.default.is_some(),
+            };
+            if !present {
+                return Err(ValidationError::MissingParameter {
+                    operation: self.name,
+                    name: param.name,
+                    description: param.description,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The value at a dotted path of an object.
+fn dotted<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
+    path.split('.').try_fold(value, |node, key| node.get(key))
+}
+
+/// A scalar as query or path text: strings as they are, other JSON as JSON.
+fn scalar_text(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,272 @@
+//! The catalog: its 21 operations, validation (each problem named, "did you mean"), request
+//! building (paths, queries, dotted body fields, payloads, defaults), and schemas.
+
+#![allow(clippy::unwrap_used)]
+
+use serde_json::json;
+use sfmc_client::ValidationError;
+use sfmc_client::catalog::{self, Location, Paging};
+
+const CONNECTOR_OPERATIONS: [&str; 21] = [
+    "getAssets",
+    "createAsset",
+    "updateAsset",
+    "deleteAsset",
+    "getCategories",
+    "createCategory",
+    "getCampaigns",
+    "createCampaign",
+    "updateCampaign",
+    "deleteCampaign",
+    "createContact",
+    "updateContact",
+    "deleteContact",
+    "getContactDeleteRequests",
+    "getJourneys",
+    "createJourney",
+    "createEmailDefinition",
+    "createSmsDefinition",
+    "sendEmailMessage",
+    "sendSmsMessage",
+    "insertDataExtensionRowSet",
+];
+
+#[test]
+fn the_catalog_holds_the_connectors_21_operations_once_each() {
+    let mut names: Vec<_> = catalog::operations().iter().map(|op| op.name).collect();
+    assert_eq!(names.len(), 21);
+    names.sort_unstable();
+    let mut expected = CONNECTOR_OPERATIONS.to_vec();
+    expected.sort_unstable();
+    assert_eq!(names, expected);
+}
+
+#[test]
+fn every_entry_is_consistent() {
+    for op in catalog::operations() {
+        assert!(op.path.starts_with('/'), "{}", op.name);
+        assert!(
+            !op.scope.is_empty() && !op.summary.is_empty(),
+            "{}",
+            op.name
+        );
+        assert!(!(op.read_only && op.destructive), "{}", op.name);
+        for param in op.params {
+            assert!(!param.description.is_empty(), "{}.{}", op.name, param.name);
+            let placeholder = format!("{{{}}}", param.name);
+            assert_eq!(
+                param.location == Location::Path,
+                op.path.contains(&placeholder),
+                "{}.{}",
+                op.name,
+                param.name
+            );
+            if let Some(default) = param.default {
+                serde_json::from_str::<serde_json::Value>(default).unwrap();
+            }
+        }
+        let names: std::collections::HashSet<_> = op.params.iter().map(|p| p.name).collect();
+        assert_eq!(
+            names.len(),
+            op.params.len(),
+            "{}: a parameter is listed twice",
+            op.name
+        );
+        if op.paging != Paging::None {
+            assert!(op.read_only, "{} is paged but not read-only", op.name);
+        }
+    }
+}
+
+#[test]
+fn missing_required_parameters_are_named() {
+    let op = catalog::lookup("createCampaign").unwrap();
+    let error = op
+        .build_request(&json!({"description": "no name"}))
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            ValidationError::MissingParameter { name: "name", .. }
+        ),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("\"name\""), "{error}");
+    let op = catalog::lookup("updateCampaign").unwrap();
+    let error = op.build_request(&json!({"name": "x"})).unwrap_err();
+    assert!(error.to_string().contains("campaignId"), "{error}");
+}
+
+#[test]
+fn unknown_operations_and_parameters_get_a_did_you_mean() {
+    let error = catalog::lookup("getCampaign").unwrap_err();
+    assert!(
+        error.to_string().contains("did you mean \"getCampaigns\""),
+        "{error}"
+    );
+    let error = catalog::lookup("createcampaign").unwrap_err();
+    assert!(error.to_string().contains("\"createCampaign\""), "{error}");
+    assert!(
+        catalog::lookup("frobnicate")
+            .unwrap_err()
+            .to_string()
+            .contains("--list")
+    );
+    let op = catalog::lookup("createCampaign").unwrap();
+    let error = op
+        .build_request(&json!({"name": "x", "campaigncode": "C1"}))
+        .unwrap_err();
+    assert_eq!(
+        error,
+        ValidationError::UnknownParameter {
+            operation: "createCampaign",
+            name: "campaigncode".into(),
+            suggestion: Some("campaignCode")
+        }
+    );
+}
+
+#[test]
+fn mistyped_and_too_long_parameters_are_named() {
+    let op = catalog::lookup("createCampaign").unwrap();
+    let error = op
+        .build_request(&json!({"name": "x", "favorite": "yes"}))
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "createCampaign: parameter \"favorite\" must be boolean, not a string"
+    );
+    let error = op
+        .build_request(&json!({"name": "n".repeat(129)}))
+        .unwrap_err();
+    assert!(error.to_string().contains("at most 128"), "{error}");
+    let error = op.build_request(&json!(["name"])).unwrap_err();
+    assert!(
+        matches!(error, ValidationError::NotAnObject { .. }),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn requests_are_built_from_path_query_and_body_parameters() {
+    let op = catalog::lookup("updateCampaign").unwrap();
+    let request = op
+        .build_request(&json!({"campaignId": "a/b c", "name": "New", "favorite": true}))
+        .unwrap();
+    assert_eq!(request.path, "/hub/v1/campaigns/a%2Fb%20c");
+    assert_eq!(request.body, Some(json!({"name": "New", "favorite": true})));
+    let api = request.into_api_request();
+    assert_eq!(api.method, reqwest::Method::PATCH);
+    assert!(api.idempotent);
+
+    let op = catalog::lookup("getAssets").unwrap();
+    let request = op
+        .build_request(&json!({"filter": "name eq 'x'", "pageSize": 5}))
+        .unwrap();
+    assert_eq!(
+        request.query,
+        [
+            ("$pagesize".to_owned(), "5".to_owned()),
+            ("$filter".to_owned(), "name eq 'x'".to_owned())
+        ]
+    );
+    assert_eq!(request.body, None);
+
+    let op = catalog::lookup("deleteAsset").unwrap();
+    assert_eq!(
+        op.build_request(&json!({"assetId": 42})).unwrap().path,
+        "/asset/v1/content/assets/42"
+    );
+    let error = op.build_request(&json!({"assetId": ".."})).unwrap_err();
+    assert!(error.to_string().contains("path segment"), "{error}");
+}
+
+#[test]
+fn dotted_names_nest_and_payload_is_the_body() {
+    let op = catalog::lookup("createEmailDefinition").unwrap();
+    let request = op
+        .build_request(&json!({
+            "definitionKey": "welcome",
+            "name": "Welcome",
+            "content.customerKey": "welcome-email",
+            "subscriptions.list": "All Subscribers",
+            "payload": {"options": {"trackLinks": true}, "subscriptions": {"autoAddSubscriber": true}},
+        }))
+        .unwrap();
+    assert_eq!(
+        request.body,
+        Some(json!({
+            "definitionKey": "welcome", "name": "Welcome",
+            "content": {"customerKey": "welcome-email"},
+            "subscriptions": {"list": "All Subscribers", "autoAddSubscriber": true},
+            "options": {"trackLinks": true},
+        }))
+    );
+    // A required body field may come inside the payload.
+    let op = catalog::lookup("createCampaign").unwrap();
+    let request = op
+        .build_request(&json!({"payload": {"name": "In payload", "custom": 1}}))
+        .unwrap();
+    assert_eq!(
+        request.body,
+        Some(json!({"name": "In payload", "custom": 1}))
+    );
+    let error = op
+        .build_request(&json!({"name": "a", "payload": {"name": "b"}}))
+        .unwrap_err();
+    assert!(error.to_string().contains("both"), "{error}");
+}
+
+#[test]
+fn array_payloads_and_defaults() {
+    let op = catalog::lookup("insertDataExtensionRowSet").unwrap();
+    let rows = json!([{"keys": {"Id": "1"}, "values": {"Email": "a@example.com"}}]);
+    let request = op
+        .build_request(&json!({"externalKey": "my key", "payload": rows}))
+        .unwrap();
+    assert_eq!(request.path, "/hub/v1/dataevents/key:my%20key/rowset");
+    assert_eq!(request.body, Some(rows));
+    assert!(
+        request.into_api_request().idempotent,
+        "an upsert may be retried"
+    );
+    let error = op.build_request(&json!({"externalKey": "k"})).unwrap_err();
+    assert!(error.to_string().contains("\"payload\""), "{error}");
+
+    let op = catalog::lookup("deleteContact").unwrap();
+    let request = op.build_request(&json!({"values": ["c1"]})).unwrap();
+    assert_eq!(request.query, [("type".to_owned(), "keys".to_owned())]);
+    assert_eq!(
+        request.body,
+        Some(json!({"values": ["c1"], "DeleteOperationType": "ContactAndAttributes"}))
+    );
+
+    let op = catalog::lookup("createCategory").unwrap();
+    let request = op
+        .build_request(&json!({"name": "Folder", "parentId": 7}))
+        .unwrap();
+    assert_eq!(request.body, Some(json!({"Name": "Folder", "ParentId": 7})));
+}
+
+#[test]
+fn schemas_describe_every_parameter() {
+    for op in catalog::operations() {
+        let schema = op.json_schema();
+        assert_eq!(schema["title"], op.name);
+        assert_eq!(schema["additionalProperties"], false);
+        let properties = schema["properties"].as_object().unwrap();
+        assert_eq!(properties.len(), op.params.len(), "{}", op.name);
+        for param in op.params {
+            assert!(
+                properties[param.name]["description"].is_string(),
+                "{}.{}",
+                op.name,
+                param.name
+            );
+        }
+    }
+    let schema = catalog::lookup("createCampaign").unwrap().json_schema();
+    assert_eq!(schema["required"], json!(["name"]));
+    assert_eq!(schema["properties"]["name"]["maxLength"], 128);
+    assert_eq!(schema["properties"]["favorite"]["type"], "boolean");
+}
