@@ -327,6 +327,38 @@ async fn two_file_stores_on_one_dir_share_one_lock_per_key() {
     ));
 }
 
+/// A `try_lock` whose caller goes away while the lock is being taken (a refresh stopped at
+/// shutdown) leaves no lock behind: the taken file is dropped with the abandoned result.
+#[tokio::test(flavor = "current_thread")]
+async fn a_try_lock_dropped_while_taking_the_lock_leaves_it_free() {
+    let dir = TempDir::new("dropped-lock");
+    let first = FileStore::new(dir.path());
+    let second = FileStore::new(dir.path());
+    let locked_key = key();
+    {
+        let mut attempt = first.try_lock(&locked_key);
+        // Poll once so that the blocking work starts, then drop the attempt.
+        let polled =
+            std::future::poll_fn(|cx| std::task::Poll::Ready(attempt.as_mut().poll(cx))).await;
+        assert!(
+            polled.is_pending(),
+            "the lock is taken on the blocking pool"
+        );
+    }
+    // The abandoned attempt finishes on the blocking pool; once it has, the lock is free. Poll
+    // for that (bounded), without asserting how long it takes.
+    let mut free = false;
+    for _ in 0..500 {
+        if let LockAttempt::Acquired(held) = second.try_lock(&locked_key).await.unwrap() {
+            second.unlock(&locked_key, held).await.unwrap();
+            free = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(free, "the abandoned attempt kept the lock");
+}
+
 /// Another process (`flock(1)`) holds the key's lock: a store sees it held; once that process is
 /// killed the kernel has released it.
 #[tokio::test(flavor = "current_thread")]

@@ -97,11 +97,10 @@ impl Slot {
     }
 
     /// Makes `token` the current one (unless it got a 401 meanwhile) with fresh windows.
-    /// Returns whether it was installed.
-    pub(crate) fn install(&self, inner: &Inner, token: &Arc<AccessToken>) -> bool {
+    pub(crate) fn install(&self, inner: &Inner, token: &Arc<AccessToken>) {
         let state = lock(&self.state);
         if state.rejected_tokens.iter().any(|t| t.same_token(token)) {
-            return false;
+            return;
         }
         let (soft_at_ms, hard_at_ms) = inner.policy.windows(token, inner.policy.jitter.fraction());
         self.current.store(Some(Arc::new(Cached {
@@ -110,7 +109,6 @@ impl Slot {
             hard_at_ms,
         })));
         self.background_retry_at_ms.store(0, Ordering::Relaxed);
-        true
     }
 
     /// Forgets `failed` (a token that got a 401): drops it from memory if it is current and
@@ -192,8 +190,9 @@ impl Slot {
             .filter(|e| !e.root().is_transient())
             .map(|e| (e.clone(), now));
         if let Some(error) = failure {
-            // Permanent: no more background attempts for this token (callers past its hard
-            // expiry try again after the cooldown). Transient: back off before the next one.
+            // A permanent rejection while the old token is still served: no more background
+            // attempts for that token (callers past its hard expiry try again after the
+            // cooldown). Otherwise: back off before the next one.
             let retry_at = if error.root().is_transient() || !served_anyway {
                 now.saturating_add(ms(inner.policy.max_backoff))
             } else {

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use rand::RngCore;
+use rand::{Rng, RngCore};
 use secrecy::SecretString;
 
 use super::file_io;
@@ -261,17 +261,19 @@ impl TokenStore for FileStore {
     fn try_lock<'a>(&'a self, key: &'a TokenKey) -> BoxFuture<'a, Result<LockAttempt, StoreError>> {
         Box::pin(async move {
             let path = self.lock_path_of(key);
-            self.blocking(move |store| {
-                let Some(file) =
-                    file_io::try_lock(store.dir(), &path).map_err(|e| error("lock", &path, &e))?
-                else {
-                    return Ok(LockAttempt::Held);
-                };
-                let token = format!("{:032x}", rand::rng().next_u64());
-                lock(&store.inner.locks).insert(token.clone(), file);
-                Ok(LockAttempt::Acquired(LockToken(token)))
-            })
-            .await
+            // The held file comes back to this future before it is recorded: if the future is
+            // dropped meanwhile, the file is dropped with the task's output and the lock ends.
+            let held = self
+                .blocking(move |store| {
+                    file_io::try_lock(store.dir(), &path).map_err(|e| error("lock", &path, &e))
+                })
+                .await?;
+            let Some(file) = held else {
+                return Ok(LockAttempt::Held);
+            };
+            let token = format!("{:032x}", rand::rng().random::<u128>());
+            lock(&self.inner.locks).insert(token.clone(), file);
+            Ok(LockAttempt::Acquired(LockToken(token)))
         })
     }
 
