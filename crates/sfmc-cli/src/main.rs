@@ -6,6 +6,7 @@ mod commands;
 mod connection;
 mod exit;
 mod output;
+mod signal;
 
 use std::process::ExitCode;
 
@@ -33,7 +34,7 @@ fn main() -> ExitCode {
         }
         tokio::select! {
             outcome = commands::run(cli.command) => outcome,
-            () = interrupted() => {
+            () = signal::interrupted() => {
                 // Stop refreshes in flight so that their store locks are released now, not
                 // when their leases run out.
                 connection::shutdown_all().await;
@@ -48,25 +49,6 @@ fn main() -> ExitCode {
             ExitCode::from(failure.code())
         }
     }
-}
-
-/// Resolves on Ctrl-C or SIGTERM.
-async fn interrupted() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            },
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// Tracing to stderr, filtered by `RUST_LOG` (default: warnings).

@@ -47,29 +47,7 @@ pub async fn run(args: EmulatorArgs) -> Result<(), Failure> {
         .await
         .map_err(|e| Failure::config(format!("cannot listen on {}: {e}", args.listen)))?;
     output::line(&format!("listening on http://{}", emulator.addr()))?;
-    shutdown_signal().await;
+    crate::signal::interrupted().await;
     emulator.shutdown().await;
     Ok(())
-}
-
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }
