@@ -3,14 +3,11 @@
 //! `..` segments are refused so the token never goes to another host.
 
 use clap::Args;
-use futures_util::TryStreamExt;
-use serde_json::Value;
 use sfmc_client::{ApiRequest, Method, check_path};
 
-use super::call::{failure, open, read_json};
+use super::call::{Pages, failure, read_json, send_and_print};
 use crate::cli::ConnectionArgs;
 use crate::exit::Failure;
-use crate::output;
 
 /// `sfmc api`
 #[derive(Debug, Args)]
@@ -36,19 +33,12 @@ pub struct ApiArgs {
 /// Runs `sfmc api`.
 pub async fn run(args: &ApiArgs) -> Result<(), Failure> {
     let request = build(args)?;
-    let (connection, client) = open(&args.connection).await?;
-    let answer = if args.paginate {
-        let items: Vec<Value> = sfmc_client::paging::detected_items(client, request)
-            .try_collect()
-            .await
-            .map_err(failure)?;
-        Value::Array(items)
+    let pages = if args.paginate {
+        Pages::Detected
     } else {
-        client.send(request).await.map_err(failure)?.json()
+        Pages::One
     };
-    output::json(&answer)?;
-    connection.settle().await;
-    Ok(())
+    send_and_print(&args.connection, request, pages).await
 }
 
 /// The request the arguments describe, every part checked.

@@ -11,7 +11,7 @@ use clap::Args;
 use futures_util::TryStreamExt;
 use serde_json::Value;
 use sfmc_client::catalog::{self, Operation, Paging};
-use sfmc_client::{Client, ClientError, ErrorClass};
+use sfmc_client::{ApiRequest, Client, ClientError, ErrorClass};
 
 use crate::cli::ConnectionArgs;
 use crate::connection::Connection;
@@ -59,15 +59,46 @@ pub async fn run(args: &CallArgs) -> Result<(), Failure> {
         .build_request(&params)
         .map_err(|e| Failure::config(e.to_string()))?
         .into_api_request();
-    let (connection, client) = open(&args.connection).await?;
-    let answer = if args.all && op.paging != Paging::None {
-        let items: Vec<Value> = sfmc_client::paging::items(client, request, op.paging)
-            .try_collect()
-            .await
-            .map_err(failure)?;
-        Value::Array(items)
+    let pages = if args.all && op.paging != Paging::None {
+        Pages::All(op.paging)
     } else {
-        client.send(request).await.map_err(failure)?.json()
+        Pages::One
+    };
+    send_and_print(&args.connection, request, pages).await
+}
+
+/// What a command prints of an answer.
+pub(crate) enum Pages {
+    /// The one response.
+    One,
+    /// Every item of every page, in this paging style.
+    All(Paging),
+    /// Every item of every page, in the style the first page shows.
+    Detected,
+}
+
+/// Opens the connection, sends `request`, prints the answer (or all its pages' items as one
+/// JSON array) and lets a background token refresh finish.
+pub(crate) async fn send_and_print(
+    args: &ConnectionArgs,
+    request: ApiRequest,
+    pages: Pages,
+) -> Result<(), Failure> {
+    let (connection, client) = open(args).await?;
+    let answer = match pages {
+        Pages::One => client.send(request).await.map_err(failure)?.json(),
+        Pages::All(style) => Value::Array(
+            sfmc_client::paging::items(client, request, style)
+                .try_collect()
+                .await
+                .map_err(failure)?,
+        ),
+        Pages::Detected => Value::Array(
+            sfmc_client::paging::detected_items(client, request)
+                .try_collect()
+                .await
+                .map_err(failure)?,
+        ),
     };
     output::json(&answer)?;
     connection.settle().await;
