@@ -10,34 +10,15 @@ use std::sync::Arc;
 
 use secrecy::SecretString;
 use sfmc_auth::{AccessToken, FileStore, TokenKey, TokenStore};
+use support::temp::TempDir;
 use support::{ORIGIN_MS, SECRET, access_token, settings, settings_with};
 
-/// A fresh directory path under the system temp dir (not created), removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(test: &str) -> Self {
-        use std::sync::atomic::{AtomicU32, Ordering};
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        let path = std::env::temp_dir().join(format!(
-            "sfmc-file-store-{test}-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = fs::remove_dir_all(&path);
-        Self(path)
-    }
-
-    /// The cache directory inside (so that the store creates it).
-    fn cache(&self) -> PathBuf {
-        self.0.join("cache").join("sfmc")
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
+/// A scratch directory for `test`, with the cache directory inside it not yet created (so that
+/// the store creates it).
+fn scratch(test: &str) -> (TempDir, PathBuf) {
+    let dir = TempDir::path_for(&format!("file-store-{test}"));
+    let cache = dir.path().join("cache").join("sfmc");
+    (dir, cache)
 }
 
 fn key() -> TokenKey {
@@ -72,8 +53,8 @@ fn entries(dir: &Path) -> Vec<String> {
 
 #[tokio::test]
 async fn save_then_load_round_trips_every_field() {
-    let tmp = TempDir::new("round-trip");
-    let store = FileStore::new(tmp.cache());
+    let (_tmp, cache) = scratch("round-trip");
+    let store = FileStore::new(cache.clone());
     assert!(load(&store).await.is_none(), "nothing cached yet");
 
     let saved = token_a();
@@ -88,14 +69,14 @@ async fn save_then_load_round_trips_every_field() {
     assert_eq!(loaded.response().expires_in, saved.response().expires_in);
 
     // A second store over the same directory (the next CLI run) sees it too.
-    let again = FileStore::new(tmp.cache());
+    let again = FileStore::new(cache.clone());
     assert_eq!(load(&again).await.expect("cached").expose(), saved.expose());
 }
 
 #[tokio::test]
 async fn one_file_per_key_named_without_the_client_id() {
-    let tmp = TempDir::new("per-key");
-    let store = FileStore::new(tmp.cache());
+    let (_tmp, cache) = scratch("per-key");
+    let store = FileStore::new(cache.clone());
     let other = settings_with("other-client", SECRET).key();
     store
         .save(&key(), &secret(), &token_a())
@@ -106,11 +87,11 @@ async fn one_file_per_key_named_without_the_client_id() {
         .await
         .expect("save");
 
-    assert_eq!(entries(&tmp.cache()).len(), 2);
+    assert_eq!(entries(&cache).len(), 2);
     assert_eq!(load(&store).await.expect("a").expose(), token_a().expose());
     let b = store.load(&other, &secret()).await.expect("load");
     assert_eq!(b.expect("b").expose(), token_b().expose());
-    for name in entries(&tmp.cache()) {
+    for name in entries(&cache) {
         assert!(
             !name.contains("client"),
             "file name {name} reveals the client id"
@@ -122,14 +103,18 @@ async fn one_file_per_key_named_without_the_client_id() {
 #[tokio::test]
 async fn the_cache_dir_is_0700_and_the_file_0600() {
     use std::os::unix::fs::PermissionsExt;
-    let tmp = TempDir::new("modes");
-    let store = FileStore::new(tmp.cache());
+    let (_tmp, cache) = scratch("modes");
+    let store = FileStore::new(cache.clone());
     store
         .save(&key(), &secret(), &token_a())
         .await
         .expect("save");
 
-    let dir_mode = fs::metadata(tmp.cache()).expect("dir").permissions().mode() & 0o777;
+    let dir_mode = fs::metadata(cache.clone())
+        .expect("dir")
+        .permissions()
+        .mode()
+        & 0o777;
     let file_mode = fs::metadata(store.path_of(&key()))
         .expect("file")
         .permissions()
@@ -153,8 +138,8 @@ async fn the_cache_dir_is_0700_and_the_file_0600() {
 
 #[tokio::test]
 async fn the_file_holds_neither_the_token_nor_the_secret_in_clear() {
-    let tmp = TempDir::new("clear-text");
-    let store = FileStore::new(tmp.cache());
+    let (_tmp, cache) = scratch("clear-text");
+    let store = FileStore::new(cache.clone());
     let secret_text = "s3cret-that-must-not-leak";
     let settings = settings_with("client-id", secret_text);
     let token = token_a();
@@ -178,8 +163,8 @@ fn hex_of(text: &str) -> String {
 
 #[tokio::test]
 async fn save_replaces_atomically_and_leaves_no_temporary_files() {
-    let tmp = TempDir::new("atomic");
-    let store = FileStore::new(tmp.cache());
+    let (_tmp, cache) = scratch("atomic");
+    let store = FileStore::new(cache.clone());
     store
         .save(&key(), &secret(), &token_a())
         .await
@@ -203,7 +188,7 @@ async fn save_replaces_atomically_and_leaves_no_temporary_files() {
         .to_string_lossy()
         .into_owned();
     assert_eq!(
-        entries(&tmp.cache()),
+        entries(&cache),
         vec![file_name],
         "only the token file is left"
     );
@@ -217,8 +202,8 @@ async fn save_replaces_atomically_and_leaves_no_temporary_files() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_saves_never_leave_a_file_that_fails_to_unseal() {
-    let tmp = TempDir::new("concurrent");
-    let store = Arc::new(FileStore::new(tmp.cache()));
+    let (_tmp, cache) = scratch("concurrent");
+    let store = Arc::new(FileStore::new(cache.clone()));
     store
         .save(&key(), &secret(), &token_a())
         .await
@@ -263,17 +248,13 @@ async fn concurrent_saves_never_leave_a_file_that_fails_to_unseal() {
 
     let last = load(&store).await.expect("a token");
     assert!(last.expose() == a || last.expose() == b);
-    assert_eq!(
-        entries(&tmp.cache()).len(),
-        1,
-        "no temporary files left behind"
-    );
+    assert_eq!(entries(&cache).len(), 1, "no temporary files left behind");
 }
 
 #[tokio::test]
 async fn another_secret_is_a_miss() {
-    let tmp = TempDir::new("wrong-secret");
-    let store = FileStore::new(tmp.cache());
+    let (_tmp, cache) = scratch("wrong-secret");
+    let store = FileStore::new(cache.clone());
     store
         .save(&key(), &secret(), &token_a())
         .await
@@ -292,8 +273,8 @@ async fn another_secret_is_a_miss() {
 
 #[tokio::test]
 async fn a_file_sealed_for_another_key_is_a_miss() {
-    let tmp = TempDir::new("other-key");
-    let store = FileStore::new(tmp.cache());
+    let (_tmp, cache) = scratch("other-key");
+    let store = FileStore::new(cache.clone());
     let other = settings_with("other-client", SECRET).key();
     store
         .save(&other, &secret(), &token_b())
@@ -319,8 +300,8 @@ async fn load_raw(store: &FileStore, bytes: &[u8]) -> Option<AccessToken> {
 
 #[tokio::test]
 async fn damaged_files_are_misses_never_a_wrong_token() {
-    let tmp = TempDir::new("damaged");
-    let store = FileStore::new(tmp.cache());
+    let (_tmp, cache) = scratch("damaged");
+    let store = FileStore::new(cache.clone());
     store
         .save(&key(), &secret(), &token_a())
         .await
@@ -384,10 +365,10 @@ async fn damaged_files_are_misses_never_a_wrong_token() {
 
 #[tokio::test]
 async fn a_missing_directory_or_file_is_a_miss() {
-    let tmp = TempDir::new("missing");
-    let store = FileStore::new(tmp.cache());
+    let (_tmp, cache) = scratch("missing");
+    let store = FileStore::new(cache.clone());
     assert!(load(&store).await.is_none());
-    assert!(!tmp.cache().exists(), "loading creates nothing");
+    assert!(!cache.clone().exists(), "loading creates nothing");
     store
         .remove_if(&key(), &secret(), &token_a())
         .await
@@ -397,8 +378,8 @@ async fn a_missing_directory_or_file_is_a_miss() {
 
 #[tokio::test]
 async fn remove_if_removes_the_failed_token_and_keeps_a_newer_one() {
-    let tmp = TempDir::new("remove-if");
-    let store = FileStore::new(tmp.cache());
+    let (_tmp, cache) = scratch("remove-if");
+    let store = FileStore::new(cache.clone());
     store
         .save(&key(), &secret(), &token_b())
         .await
@@ -425,8 +406,8 @@ async fn remove_if_removes_the_failed_token_and_keeps_a_newer_one() {
 
 #[tokio::test]
 async fn clear_removes_token_files_and_leftover_temporaries_only() {
-    let tmp = TempDir::new("clear");
-    let store = FileStore::new(tmp.cache());
+    let (_tmp, cache) = scratch("clear");
+    let store = FileStore::new(cache.clone());
     let other = settings_with("other-client", SECRET).key();
     store
         .save(&key(), &secret(), &token_a())
@@ -436,7 +417,7 @@ async fn clear_removes_token_files_and_leftover_temporaries_only() {
         .save(&other, &secret(), &token_b())
         .await
         .expect("save");
-    let dir = tmp.cache();
+    let dir = cache.clone();
     fs::write(dir.join(".0123abcd.00000000deadbeef.tmp"), b"half a write").expect("tmp");
     fs::write(dir.join("config.toml"), b"[server]").expect("other file");
     fs::write(dir.join("notes.txt"), b"keep me").expect("other file");

@@ -49,19 +49,6 @@ fn manager_with_store(
         .expect("manager")
 }
 
-/// A fresh, unique directory under the system temp dir.
-fn temp_dir(test: &str) -> std::path::PathBuf {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "sfmc-auth-{test}-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
 // ---------------------------------------------------------------------------------------------
 // Cold cache: single flight
 // ---------------------------------------------------------------------------------------------
@@ -875,7 +862,8 @@ async fn a_lock_never_released_is_given_up_at_half_the_load_timeout_and_the_call
 
 #[tokio::test(start_paused = true)]
 async fn a_second_manager_over_the_same_cache_dir_takes_the_token_from_the_file() {
-    let dir = temp_dir("second-manager");
+    let scratch = support::temp::TempDir::path_for("second-manager");
+    let dir = scratch.path();
     let clock = tokio_clock();
 
     let first_endpoint = ScriptedEndpoint::new(1);
@@ -883,7 +871,7 @@ async fn a_second_manager_over_the_same_cache_dir_takes_the_token_from_the_file(
     let first = manager_with_store(
         &first_endpoint,
         clock.clone(),
-        Arc::new(FileStore::new(&dir)),
+        Arc::new(FileStore::new(dir)),
     );
     let token = first.handle(settings()).token().await.expect("first run");
 
@@ -892,7 +880,7 @@ async fn a_second_manager_over_the_same_cache_dir_takes_the_token_from_the_file(
     let second = manager_with_store(
         &second_endpoint,
         clock.clone(),
-        Arc::new(FileStore::new(&dir)),
+        Arc::new(FileStore::new(dir)),
     );
     let again = second.handle(settings()).token().await.expect("second run");
 
@@ -900,7 +888,6 @@ async fn a_second_manager_over_the_same_cache_dir_takes_the_token_from_the_file(
     assert_eq!(again.expires_at_ms(), token.expires_at_ms());
     assert_eq!(second_endpoint.calls(), 0);
     second_endpoint.assert_no_violations();
-    std::fs::remove_dir_all(&dir).expect("clean up");
 }
 
 /// Sets up a file cache holding `tok-1` (fetched at the clock's start), then moves tokio time into
@@ -916,13 +903,14 @@ async fn file_cache_in_soft_window(dir: &std::path::Path, clock: &Arc<dyn Clock>
 
 #[tokio::test(start_paused = true)]
 async fn a_stored_token_past_soft_expiry_is_served_when_the_endpoint_fails() {
-    let dir = temp_dir("soft-file");
+    let scratch = support::temp::TempDir::path_for("soft-file");
+    let dir = scratch.path();
     let clock = tokio_clock();
-    file_cache_in_soft_window(&dir, &clock).await;
+    file_cache_in_soft_window(dir, &clock).await;
 
     let endpoint = ScriptedEndpoint::new(100);
     endpoint.then_always_fail(Duration::ZERO, service_unavailable());
-    let manager = manager_with_store(&endpoint, clock.clone(), Arc::new(FileStore::new(&dir)));
+    let manager = manager_with_store(&endpoint, clock.clone(), Arc::new(FileStore::new(dir)));
     let handle = manager.handle(settings());
     let start = tokio_now();
     let token = handle
@@ -936,20 +924,20 @@ async fn a_stored_token_past_soft_expiry_is_served_when_the_endpoint_fails() {
     tokio::time::sleep(RefreshPolicy::default().load_timeout).await;
     assert!(endpoint.calls() >= 1, "a refresh was attempted");
     assert_eq!(handle.cached().expect("kept in memory").expose(), "tok-1");
-    std::fs::remove_dir_all(&dir).expect("clean up");
 }
 
 /// Same, asking that the caller is not kept waiting for the refresh: the stored token is good
 /// until hard expiry, and "never makes a caller wait while a good token exists".
 #[tokio::test(start_paused = true)]
 async fn a_stored_token_past_soft_expiry_is_served_without_waiting_for_the_refresh() {
-    let dir = temp_dir("soft-file-nowait");
+    let scratch = support::temp::TempDir::path_for("soft-file-nowait");
+    let dir = scratch.path();
     let clock = tokio_clock();
-    file_cache_in_soft_window(&dir, &clock).await;
+    file_cache_in_soft_window(dir, &clock).await;
 
     let endpoint = ScriptedEndpoint::new(100);
     endpoint.then_always_fail(Duration::from_millis(500), service_unavailable());
-    let manager = manager_with_store(&endpoint, clock.clone(), Arc::new(FileStore::new(&dir)));
+    let manager = manager_with_store(&endpoint, clock.clone(), Arc::new(FileStore::new(dir)));
     let handle = manager.handle(settings());
     let start = tokio_now();
     let token = handle
@@ -958,7 +946,6 @@ async fn a_stored_token_past_soft_expiry_is_served_without_waiting_for_the_refre
         .expect("the stored token is still valid");
     let waited = tokio_now() - start;
     handle.settle().await;
-    std::fs::remove_dir_all(&dir).expect("clean up");
 
     assert_eq!(token.expose(), "tok-1");
     assert_eq!(waited, Duration::ZERO, "the caller waited {waited:?}");

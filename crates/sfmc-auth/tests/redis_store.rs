@@ -4,10 +4,12 @@
 
 #![cfg(feature = "redis")]
 
+#[path = "support/logs.rs"]
+mod logs;
 #[path = "support/redis_server.rs"]
 mod redis_server;
+use logs::Captured;
 
-use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -589,27 +591,6 @@ async fn server_killed_then_restarted_errors_then_recovers() {
     ));
 }
 
-/// Log lines written to a shared buffer.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("log buffer").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().expect("log buffer")).into_owned()
-    }
-}
-
 #[tokio::test]
 async fn health_is_logged_once_per_outage_without_secrets() {
     let password = "redis-pw-hunter2-Q7";
@@ -617,13 +598,7 @@ async fn health_is_logged_once_per_outage_without_secrets() {
         return;
     };
     let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .with_max_level(tracing::Level::DEBUG)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let _guard = tracing::subscriber::set_default(captured.subscriber(tracing::Level::DEBUG));
 
     let url = format!("redis://:{password}@127.0.0.1:{}", server.port());
     let config = RedisStoreConfig::new(&url)
@@ -710,13 +685,7 @@ async fn connection_closed_by_the_server_is_not_an_outage() {
         return;
     };
     let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .with_max_level(tracing::Level::INFO)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let _guard = tracing::subscriber::set_default(captured.subscriber(tracing::Level::INFO));
 
     let config = RedisStoreConfig::new(server.url())
         .with_key_prefix(prefix("closed"))

@@ -3,36 +3,19 @@
 
 #![allow(clippy::unwrap_used)] // tests fail loudly on unexpected errors
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use secrecy::SecretString;
 use sfmc_auth::{AuthBaseUrl, ConnectionSettings, TokenManager};
+#[path = "support/logs.rs"]
+mod logs;
+use logs::Captured;
 use sfmc_emulator::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, EmulatorConfig};
-
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 #[tokio::test(flavor = "current_thread")]
 async fn trace_logs_hold_no_secret_and_no_token() {
-    let buffer = Buffer::default();
-    let writer = buffer.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let buffer = Captured::default();
+    let _guard = tracing::subscriber::set_default(buffer.subscriber(tracing::Level::TRACE));
 
     let emu = sfmc_emulator::start(EmulatorConfig::demo(), "127.0.0.1:0".parse().unwrap())
         .await
@@ -66,7 +49,7 @@ async fn trace_logs_hold_no_secret_and_no_token() {
     tracing::error!(%error, "logged error");
     let _ = std::fs::remove_dir_all(&dir);
 
-    let logs = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    let logs = buffer.text();
     assert!(
         logs.contains("requesting an access token"),
         "nothing was captured: {logs}"

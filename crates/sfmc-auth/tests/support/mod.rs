@@ -6,6 +6,9 @@
 
 #![allow(dead_code)] // each test crate uses a different part of this module
 
+pub mod logs;
+pub mod temp;
+
 use std::collections::VecDeque;
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
