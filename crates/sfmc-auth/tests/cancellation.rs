@@ -628,3 +628,74 @@ async fn rest_instance_url_ends_in_a_slash_and_joins_paths_also_after_a_store() 
         assert_eq!(back.rest_instance_url(), token.rest_instance_url());
     }
 }
+
+/// A paused-time runtime of its own.
+fn paused_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .expect("runtime")
+}
+
+/// A refresh whose runtime goes away mid-flight (a manager kept in a `static`, one runtime per
+/// test or per call): the slot is not left "refreshing" for ever, its store lock is released,
+/// and the next call, on another runtime, makes a new request.
+#[test]
+fn a_refresh_torn_down_with_its_runtime_leaves_the_slot_usable() {
+    let endpoint = ScriptedEndpoint::new(2);
+    endpoint.issue_after(secs(20)).issue();
+    let store = Arc::new(RecordingStore::locking());
+    let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(ORIGIN_MS));
+    let manager = manager_with(&endpoint, clock, store.clone(), RefreshPolicy::default());
+    let handle = manager.handle(settings());
+
+    let first = paused_runtime();
+    first.block_on(async {
+        let gave_up = tokio::time::timeout(secs(1), handle.token()).await;
+        assert!(gave_up.is_err(), "the 20 s refresh is still running");
+    });
+    drop(first);
+    assert_eq!(
+        store.unlocks(),
+        1,
+        "the torn-down refresh released its lock"
+    );
+
+    let second = paused_runtime();
+    let token = second.block_on(async {
+        within(LOAD_TIMEOUT, "the call on the next runtime", handle.token()).await
+    });
+    // The first request never answered, so the token of the second is the first issued.
+    assert_eq!(token.expect("a new refresh").expose(), "tok-1");
+    assert_eq!(
+        endpoint.calls(),
+        2,
+        "a new request, not a wait on the dead refresh"
+    );
+    second.block_on(async {
+        handle.settle().await;
+        assert!(store.lock_is_free(&settings().key()).await);
+    });
+    endpoint.assert_no_violations();
+}
+
+/// Shutdown while the refresh releases its lock: the release is not lost.
+#[tokio::test(start_paused = true)]
+async fn a_settled_refresh_leaves_no_lock_even_after_shutdown() {
+    let endpoint = ScriptedEndpoint::new(1);
+    endpoint.issue_after(secs(1));
+    let store = Arc::new(RecordingStore::locking());
+    let manager = manager_with(
+        &endpoint,
+        tokio_clock(),
+        store.clone(),
+        RefreshPolicy::default(),
+    );
+    let handle = manager.handle(settings());
+    let token = within(LOAD_TIMEOUT, "the call", handle.token()).await;
+    assert_eq!(token.expect("token").expose(), "tok-1");
+    manager.shutdown(secs(5)).await;
+    assert!(store.lock_is_free(&settings().key()).await);
+    assert_eq!(store.unlocks(), 1);
+}

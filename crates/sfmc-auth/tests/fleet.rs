@@ -470,7 +470,8 @@ async fn lock_of_a_dead_holder_delays_the_refresh_until_it_expires() {
     let observed = Observed::new(redis(&config));
     let manager = process(observed.clone());
     let handle = manager.handle(settings(&emulator, DEMO_CLIENT_SECRET));
-    let call = tokio::spawn(async move { handle.token().await });
+    let caller = handle.clone();
+    let call = tokio::spawn(async move { caller.token().await });
 
     // While the dead holder's lock is valid, the manager waits: no token request.
     let mut refused_while_held = false;
@@ -500,6 +501,8 @@ async fn lock_of_a_dead_holder_delays_the_refresh_until_it_expires() {
     assert_eq!(manager.token_requests(), 1);
     let shared = holder.load(&key, &demo_secret()).await.unwrap().unwrap();
     assert!(shared.same_token(&token), "the new token is shared");
+    // The answer comes before the lock release; the refresh ends with it.
+    handle.settle().await;
     assert!(
         !exists(&url, &lock_key).await,
         "the manager released the lock it took"
@@ -527,7 +530,10 @@ async fn redis_holds_neither_token_nor_secret_and_a_wrong_secret_gets_nothing() 
     );
 
     let owner = process(redis(&config));
-    let token = owner.handle(right.clone()).token().await.unwrap();
+    let owner_handle = owner.handle(right.clone());
+    let token = owner_handle.token().await.unwrap();
+    // The answer comes before the lock release; the refresh ends with it.
+    owner_handle.settle().await;
 
     let probe = redis(&config);
     let keys = keys_under(&url, &prefix).await;

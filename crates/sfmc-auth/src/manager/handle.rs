@@ -147,33 +147,35 @@ impl TokenHandle {
     }
 
     /// The slow path: the answer of the running (or a new) refresh: a token usable now, or the
-    /// refresh's failure.
+    /// refresh's failure. A refresh that ended without an answer for this caller (its token was
+    /// invalidated meanwhile, or it was torn down with its runtime) is followed by the next one,
+    /// a bounded number of times.
     async fn wait_for_refresh(&self) -> Result<Arc<AccessToken>, AuthError> {
-        let mut answer = self.slot.join_refresh(&self.inner)?;
+        const ROUNDS: usize = 3;
         let (policy, clock, slot) = (&self.inner.policy, &self.inner.clock, &self.slot);
-        let answered = answer
-            .wait_for(|answer| match answer {
-                // An early answer may be a token invalidated since: wait for the final one.
-                Some(Ok(token)) => {
-                    policy.is_usable(token, clock.now_ms()) && !slot.is_rejected(token)
-                }
-                Some(Err(_)) => true,
-                None => false,
-            })
-            .await;
-        if let Ok(Some(answer)) = answered.as_deref() {
-            return answer.clone();
+        for _ in 0..ROUNDS {
+            let mut answer = slot.join_refresh(&self.inner)?;
+            let answered = answer
+                .wait_for(|answer| match answer {
+                    // An early answer may be a token invalidated since: wait for the final one.
+                    Some(Ok(token)) => {
+                        policy.is_usable(token, clock.now_ms()) && !slot.is_rejected(token)
+                    }
+                    Some(Err(_)) => true,
+                    None => false,
+                })
+                .await;
+            if let Ok(Some(answer)) = answered.as_deref() {
+                return answer.clone();
+            }
+            drop(answered);
+            if let Some(Err(error)) = answer.borrow().clone() {
+                return Err(error);
+            }
+            if let Some(token) = slot.usable(clock.now_ms()) {
+                return Ok(token);
+            }
         }
-        drop(answered);
-        // The task ended without an answer for this caller (torn down with its runtime, or its
-        // token expired meanwhile): its last word, or whatever the slot holds now.
-        let last = answer.borrow().clone();
-        match last {
-            Some(Err(error)) => Err(error),
-            _ => self
-                .slot
-                .usable(clock.now_ms())
-                .ok_or_else(|| AuthError::unavailable("the token refresh was stopped")),
-        }
+        Err(AuthError::unavailable("the token refresh was stopped"))
     }
 }

@@ -2,8 +2,12 @@
 //! ahead of expiry exactly once for any number of callers, with retries inside a load timeout.
 //!
 //! - [`policy`]: when a token is due, backoff, checks ([`RefreshPolicy`]).
-//! - `slot`: the mechanism of one key: the lock-free current token and the refresh task it owns.
-//! - `refresh`: one refresh: store tiers, the cross-process lock lease, the endpoint with retries.
+//! - `slot`: the mechanism of one key: the lock-free current token, starting and joining its
+//!   one refresh.
+//! - `task`: the refresh task: bounds, shutdown, the final answer, the end noted on every path.
+//! - `refresh`: one refresh: store tiers, then the endpoint under the cross-process lock.
+//! - `lease`: which tier's lock, its renewed lease, its release on every path.
+//! - `fetch`: the endpoint with retries inside the deadline.
 //! - `handle`: [`TokenHandle`], what callers hold: `cached()`, `token()`, `invalidate()`.
 //!
 //! Two windows per token: past *soft* expiry (expiry − margin − jitter) one background refresh
@@ -35,10 +39,13 @@ use crate::settings::{ConnectionSettings, TokenKey};
 use crate::store::TokenStore;
 use crate::sync::lock;
 
+mod fetch;
 mod handle;
+mod lease;
 pub mod policy;
 mod refresh;
 mod slot;
+mod task;
 
 pub use handle::{CachedToken, TokenHandle};
 pub use policy::{FixedJitter, Jitter, RandomJitter, RefreshPolicy};

@@ -1,21 +1,18 @@
 //! The *mechanism* of one key: a [`Slot`] holds the current token behind a lock-free read and
 //! runs at most one refresh at a time, as a task it owns. Callers never run a refresh
 //! themselves: they subscribe to the running task's answer (a `tokio::sync::watch`), so a caller
-//! dropped at any `.await` cancels, repeats and orphans nothing. The task ends on its own (the
-//! load timeout bounds it) or at [`super::TokenManager::shutdown`], releasing any store lock on
-//! every path, panics included.
+//! dropped at any `.await` cancels, repeats and orphans nothing. The task itself lives in
+//! [`super::task`].
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use arc_swap::ArcSwapOption;
-use futures_util::FutureExt;
 use tokio::sync::watch;
 
 use super::Inner;
 use super::policy::ms;
-use super::refresh::{self, HeldLock};
 use crate::error::AuthError;
 use crate::settings::{ConnectionSettings, TokenKey};
 use crate::sync::lock;
@@ -50,10 +47,9 @@ pub(crate) struct Slot {
     pub(crate) settings: ConnectionSettings,
     pub(crate) key: TokenKey,
     pub(crate) current: ArcSwapOption<Cached>,
-    /// Whether a refresh task runs. Written only when one starts or ends, so reads in the soft
-    /// window stay read-only.
-    refreshing: AtomicBool,
-    /// No background refresh starts before this (Unix ms): backoff after a failed one.
+    /// No background refresh starts before this (Unix ms): `u64::MAX` while a refresh runs (or
+    /// none can run), the backoff after a failed one, 0 otherwise. Written only when a refresh
+    /// starts or ends, so reads in the soft window stay read-only.
     background_retry_at_ms: AtomicU64,
     /// When a handle was last made or a refresh last ended (Unix ms), for idle eviction.
     pub(crate) last_used_ms: AtomicU64,
@@ -66,7 +62,6 @@ impl Slot {
             key: settings.key(),
             settings,
             current: ArcSwapOption::empty(),
-            refreshing: AtomicBool::new(false),
             background_retry_at_ms: AtomicU64::new(0),
             last_used_ms: AtomicU64::new(now_ms),
             state: Mutex::default(),
@@ -76,8 +71,7 @@ impl Slot {
     /// Whether a background refresh may start now (read-only check for the read path).
     #[inline]
     pub(crate) fn may_start_background(&self, now_ms: u64) -> bool {
-        !self.refreshing.load(Ordering::Relaxed)
-            && now_ms >= self.background_retry_at_ms.load(Ordering::Relaxed)
+        now_ms >= self.background_retry_at_ms.load(Ordering::Relaxed)
     }
 
     /// The lifetime of the current token, if any.
@@ -96,10 +90,13 @@ impl Slot {
             .any(|t| t.same_token(token))
     }
 
-    /// Makes `token` the current one (unless it got a 401 meanwhile) with fresh windows.
+    /// Makes `token` the current one (unless it got a 401 meanwhile, or is current already)
+    /// with fresh windows.
     pub(crate) fn install(&self, inner: &Inner, token: &Arc<AccessToken>) {
         let state = lock(&self.state);
-        if state.rejected_tokens.iter().any(|t| t.same_token(token)) {
+        let current = self.current.load();
+        let is_current = current.as_ref().is_some_and(|c| c.token.same_token(token));
+        if is_current || state.rejected_tokens.iter().any(|t| t.same_token(token)) {
             return;
         }
         let (soft_at_ms, hard_at_ms) = inner.policy.windows(token, inner.policy.jitter.fraction());
@@ -108,7 +105,6 @@ impl Slot {
             soft_at_ms,
             hard_at_ms,
         })));
-        self.background_retry_at_ms.store(0, Ordering::Relaxed);
     }
 
     /// Forgets `failed` (a token that got a 401): drops it from memory if it is current and
@@ -145,7 +141,11 @@ impl Slot {
     ) -> Result<watch::Receiver<Option<Answer>>, AuthError> {
         let mut state = lock(&self.state);
         if let Some(running) = &state.running {
-            return Ok(running.clone());
+            // A task torn down with its runtime ends without `finish`: its channel is closed.
+            if running.has_changed().is_ok() {
+                return Ok(running.clone());
+            }
+            state.running = None;
         }
         if let Some((error, at_ms)) = &state.rejection {
             let cooldown = ms(inner.policy.rejection_cooldown);
@@ -153,97 +153,67 @@ impl Slot {
                 return Err(error.clone());
             }
         }
+        // Where no refresh can start, no background one is tried again (the read path stays
+        // read-only); blocking callers get the error.
         if inner.shutdown.is_cancelled() {
+            self.background_retry_at_ms
+                .store(u64::MAX, Ordering::Relaxed);
             return Err(AuthError::unavailable("the token manager has shut down"));
         }
-        let runtime = tokio::runtime::Handle::try_current()
-            .map_err(|_| AuthError::unavailable("a token refresh needs a tokio runtime"))?;
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            let retry_at = inner
+                .clock
+                .now_ms()
+                .saturating_add(ms(inner.policy.max_backoff));
+            self.background_retry_at_ms
+                .store(retry_at, Ordering::Relaxed);
+            return Err(AuthError::unavailable(
+                "a token refresh needs a tokio runtime",
+            ));
+        };
         let (answer, receiver) = watch::channel(None);
         state.running = Some(receiver.clone());
-        self.refreshing.store(true, Ordering::Relaxed);
-        let task = run_refresh(inner.clone(), self.clone(), answer);
+        self.background_retry_at_ms
+            .store(u64::MAX, Ordering::Relaxed);
+        let task = super::task::run_refresh(inner.clone(), self.clone(), answer);
         runtime.spawn(inner.tasks.track_future(task));
         Ok(receiver)
     }
 
-    /// Starts a background refresh if none runs and none failed recently.
+    /// Starts a background refresh (the read path has checked
+    /// [`Slot::may_start_background`]).
     pub(crate) fn start_background(self: &Arc<Self>, inner: &Arc<Inner>) {
-        if self.may_start_background(inner.clock.now_ms())
-            && let Err(error) = self.join_refresh(inner)
-        {
+        if let Err(error) = self.join_refresh(inner) {
             tracing::debug!(%error, "background token refresh not started");
         }
     }
 
     /// The running refresh's channel, to wait for its end.
     pub(crate) fn running(&self) -> Option<watch::Receiver<Option<Answer>>> {
-        lock(&self.state).running.clone()
+        let state = lock(&self.state);
+        let running = state.running.as_ref()?;
+        running.has_changed().is_ok().then(|| running.clone())
     }
 
     /// Notes the end of a refresh task: its failure (for the cooldown and the background
     /// backoff) and that none runs any more.
-    fn finish(&self, inner: &Inner, failure: Option<&AuthError>, served_anyway: bool) {
+    pub(crate) fn finish(&self, inner: &Inner, failure: Option<&AuthError>, served_anyway: bool) {
         let mut state = lock(&self.state);
         let now = inner.clock.now_ms();
         state.running = None;
         state.rejection = failure
             .filter(|e| !e.root().is_transient())
             .map(|e| (e.clone(), now));
-        if let Some(error) = failure {
+        let retry_at = match failure {
+            None => 0,
             // A permanent rejection while the old token is still served: no more background
             // attempts for that token (callers past its hard expiry try again after the
             // cooldown). Otherwise: back off before the next one.
-            let retry_at = if error.root().is_transient() || !served_anyway {
-                now.saturating_add(ms(inner.policy.max_backoff))
-            } else {
-                u64::MAX
-            };
-            self.background_retry_at_ms
-                .store(retry_at, Ordering::Relaxed);
-        }
+            Some(error) if !error.root().is_transient() && served_anyway => u64::MAX,
+            Some(_) => now.saturating_add(ms(inner.policy.max_backoff)),
+        };
+        self.background_retry_at_ms
+            .store(retry_at, Ordering::Relaxed);
         self.last_used_ms.store(now, Ordering::Relaxed);
-        self.refreshing.store(false, Ordering::Relaxed);
     }
-}
-
-/// The refresh task: runs the refresh (bounded by the load timeout, stopped by shutdown),
-/// releases any store lock it still holds whatever happened, publishes the answer and notes
-/// the end in the slot.
-async fn run_refresh(inner: Arc<Inner>, slot: Arc<Slot>, answer: watch::Sender<Option<Answer>>) {
-    let held = HeldLock::default();
-    let deadline = crate::clock::monotonic_now() + inner.policy.load_timeout;
-    let work = refresh::refresh(&inner, &slot, &answer, &held, deadline);
-    let bounded =
-        tokio::time::timeout_at(deadline, std::panic::AssertUnwindSafe(work).catch_unwind());
-    let outcome = tokio::select! {
-        outcome = bounded => match outcome {
-            Ok(Ok(outcome)) => outcome,
-            Ok(Err(_panic)) => refresh::Outcome::failed(AuthError::unavailable(
-                "the token refresh failed unexpectedly",
-            )),
-            Err(_elapsed) => refresh::Outcome::failed(AuthError::unavailable(format!(
-                "no token within the load timeout ({} s)",
-                inner.policy.load_timeout.as_secs_f32()
-            ))),
-        },
-        () = inner.shutdown.cancelled() => {
-            refresh::Outcome::failed(AuthError::unavailable("the token manager shut down"))
-        }
-    };
-    held.release(&slot.key).await;
-    // The final answer, sent even after an early one: the token if it is still usable now
-    // (and not invalidated meanwhile), else why there is none.
-    let final_answer = match (&outcome.served, &outcome.failure) {
-        (Some(token), _)
-            if inner.policy.is_usable(token, inner.clock.now_ms()) && !slot.is_rejected(token) =>
-        {
-            Ok(token.clone())
-        }
-        (_, Some(error)) => Err(error.clone()),
-        _ => Err(AuthError::unavailable(
-            "the token refresh ended without a usable token",
-        )),
-    };
-    answer.send_replace(Some(final_answer));
-    slot.finish(&inner, outcome.failure.as_ref(), outcome.served.is_some());
 }
