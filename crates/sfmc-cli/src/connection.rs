@@ -28,9 +28,8 @@ const SHUTDOWN_LIMIT: Duration = Duration::from_secs(2);
 /// Stops the refreshes of every connection of this run, releasing their store locks.
 pub async fn shutdown_all() {
     let managers = std::mem::take(&mut *MANAGERS.lock().unwrap_or_else(PoisonError::into_inner));
-    for manager in managers {
-        manager.shutdown(SHUTDOWN_LIMIT).await;
-    }
+    // All at once, so the limit is one limit for the run.
+    futures_util::future::join_all(managers.iter().map(|m| m.shutdown(SHUTDOWN_LIMIT))).await;
 }
 
 /// How long a run waits, after its output, for a background refresh to finish.
@@ -196,8 +195,13 @@ fn client_secret(file: Option<&Path>) -> Result<SecretString, Failure> {
         return Ok(SecretString::from(secret));
     }
     if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
-        let secret = rpassword::prompt_password("Client secret: ")
-            .map_err(|e| Failure::config(format!("client secret: cannot read the prompt: {e}")))?;
+        let secret = rpassword::prompt_password("Client secret: ").map_err(|e| {
+            if e.kind() == std::io::ErrorKind::Interrupted {
+                Failure::interrupted()
+            } else {
+                Failure::config(format!("client secret: cannot read the prompt: {e}"))
+            }
+        })?;
         return Ok(SecretString::from(secret));
     }
     Err(Failure::config(

@@ -32,15 +32,24 @@ fn main() -> ExitCode {
         if matches!(cli.command, cli::Command::Emulator(_)) {
             return commands::run(cli.command).await;
         }
-        tokio::select! {
-            outcome = commands::run(cli.command) => outcome,
-            () = signal::interrupted() => {
-                // Stop refreshes in flight so that their store locks are released now, not
-                // when their leases run out.
-                connection::shutdown_all().await;
-                Err(exit::Failure::interrupted())
+        let mut signals = match signal::Signals::listen() {
+            Ok(signals) => signals,
+            Err(error) => {
+                return Err(exit::Failure::unavailable(format!(
+                    "cannot listen for Ctrl-C: {error}"
+                )));
             }
-        }
+        };
+        let outcome = tokio::select! {
+            biased;
+            () = signals.recv() => Err(exit::Failure::interrupted()),
+            outcome = commands::run(cli.command) => outcome,
+        };
+        // However the command ended, stop what still runs (a background refresh past the
+        // settle limit, a refresh cut by the signal) so that store locks are released now,
+        // not when their leases run out.
+        connection::shutdown_all().await;
+        outcome
     });
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
