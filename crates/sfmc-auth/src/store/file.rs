@@ -37,8 +37,8 @@ pub struct FileStore {
 #[derive(Debug)]
 struct Inner {
     dir: PathBuf,
-    /// Why the directory must not be used, checked once.
-    refused: OnceLock<Option<String>>,
+    /// Why the directory must not be used, once found (it is not used again).
+    refused: OnceLock<String>,
     /// Whether a failed write has been reported.
     write_warned: AtomicBool,
     /// Lock files held by this process, by lock token.
@@ -101,10 +101,12 @@ impl FileStore {
         ))
     }
 
-    /// Deletes every cached token (and lock and temporary) file in the directory and returns how
-    /// many token and temporary files it removed; anything else there — directories, links, other files — is left alone (with a
-    /// warning). A file that cannot be removed does not stop the others; the first such error
-    /// is returned at the end.
+    /// Deletes every cached token file (and leftover temporary file) in the directory and
+    /// returns how many. Lock files stay: they hold nothing, and deleting one that another
+    /// process holds would let a second refresher lock a new file beside it. Anything else —
+    /// directories, links, other files — is left alone (a link or directory with a warning). A
+    /// file that cannot be removed does not stop the others; the first such error is returned
+    /// at the end.
     pub fn clear(&self) -> Result<usize, StoreError> {
         let dir = &self.inner.dir;
         let entries = match std::fs::read_dir(dir) {
@@ -116,9 +118,7 @@ impl FileStore {
         for entry in entries.flatten() {
             let name = entry.file_name();
             let name = name.to_string_lossy();
-            let ours = name.ends_with(SUFFIX)
-                || name.ends_with(LOCK_SUFFIX)
-                || (name.starts_with('.') && name.ends_with(".tmp"));
+            let ours = name.ends_with(SUFFIX) || (name.starts_with('.') && name.ends_with(".tmp"));
             if !ours {
                 continue;
             }
@@ -127,11 +127,9 @@ impl FileStore {
                 tracing::warn!(path = %entry.path().display(), "not a cache file; left alone");
                 continue;
             }
-            // Lock files are plumbing: they are removed but not counted.
-            let counted = usize::from(!name.ends_with(LOCK_SUFFIX));
             match std::fs::remove_file(entry.path()) {
-                Ok(()) => removed += counted,
-                Err(e) if e.kind() == io::ErrorKind::NotFound => removed += counted,
+                Ok(()) => removed += 1,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => removed += 1,
                 Err(e) => {
                     first_error.get_or_insert_with(|| error("remove", &entry.path(), &e));
                 }
@@ -140,40 +138,53 @@ impl FileStore {
         first_error.map_or(Ok(removed), Err)
     }
 
-    /// `Err` when the directory must not be used (warned about once).
-    fn usable_dir(&self) -> Result<(), StoreError> {
-        let refused = self.inner.refused.get_or_init(|| {
-            let why = file_io::unsafe_dir(&self.inner.dir)?;
-            tracing::warn!(
-                dir = %self.inner.dir.display(),
-                "not using the token cache directory: {why}; tokens are not cached across runs \
-                 (use a private directory, e.g. SFMC_CACHE_DIR)"
-            );
-            Some(why)
-        });
-        match refused {
-            Some(why) => Err(StoreError::new(
-                "file",
-                format!("{} is not used: {why}", self.inner.dir.display()),
-            )),
-            None => Ok(()),
-        }
+    /// `Err` when the directory must not be used; `Refused { first: true }` the first time.
+    /// Blocking: a directory that does not exist yet is checked again next time (and by every
+    /// write after creating it), so nobody can slip one in between.
+    fn check_dir(&self) -> Result<(), Failure> {
+        let dir = &self.inner.dir;
+        let first = match self.inner.refused.get() {
+            Some(_) => false,
+            None => {
+                let Some(why) = file_io::unsafe_dir(dir) else {
+                    return Ok(());
+                };
+                self.inner.refused.set(why).is_ok()
+            }
+        };
+        let why = self.inner.refused.get().map_or("", String::as_str);
+        Err(Failure::Refused {
+            error: StoreError::new("file", format!("{} is not used: {why}", dir.display())),
+            first,
+        })
     }
 
-    /// Runs blocking file work on tokio's blocking pool (inline outside a runtime).
+    /// Runs blocking file work, after the directory check, on tokio's blocking pool (inline
+    /// outside a runtime). A refused directory is warned about once, here on the caller's task
+    /// (where its log subscriber is).
     async fn blocking<T: Send + 'static>(
         &self,
         work: impl FnOnce(FileStore) -> Result<T, StoreError> + Send + 'static,
-    ) -> Result<T, StoreError> {
-        self.usable_dir()?;
+    ) -> Result<T, Failure> {
         let store = self.clone();
-        match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => runtime
-                .spawn_blocking(move || work(store))
-                .await
-                .map_err(|e| StoreError::new("file", format!("file task failed: {e}")))?,
-            Err(_) => work(store),
+        let checked = move || {
+            store.check_dir()?;
+            work(store).map_err(Failure::Io)
+        };
+        let outcome = match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => runtime.spawn_blocking(checked).await.map_err(|e| {
+                Failure::Io(StoreError::new("file", format!("file task failed: {e}")))
+            })?,
+            Err(_) => checked(),
+        };
+        if let Err(Failure::Refused { error, first: true }) = &outcome {
+            tracing::warn!(
+                dir = %self.inner.dir.display(),
+                "{error}; tokens are not cached across runs (use a private directory, e.g. \
+                 SFMC_CACHE_DIR)"
+            );
         }
+        outcome
     }
 
     /// Reports a failed write once at WARN (then at DEBUG).
@@ -186,6 +197,20 @@ impl FileStore {
                 "cannot write the token cache ({error}); every run will request a new token, \
                  which Salesforce throttles — fix the directory or set SFMC_CACHE_DIR"
             );
+        }
+    }
+}
+
+/// Why file work did not happen: a refused directory (warned about once) or an I/O error.
+enum Failure {
+    Refused { error: StoreError, first: bool },
+    Io(StoreError),
+}
+
+impl From<Failure> for StoreError {
+    fn from(failure: Failure) -> Self {
+        match failure {
+            Failure::Refused { error, .. } | Failure::Io(error) => error,
         }
     }
 }
@@ -222,8 +247,6 @@ impl TokenStore for FileStore {
         token: &'a AccessToken,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
-            // A refused directory has had its one warning: not a write failure to warn about.
-            self.usable_dir()?;
             let sealed = seal(secret, key, token);
             let (path, tmp) = (self.path_of(key), self.temp_path(key));
             let written = self
@@ -232,10 +255,11 @@ impl TokenStore for FileStore {
                         .map_err(|e| error("write", &path, &e))
                 })
                 .await;
-            if let Err(error) = &written {
+            // A refused directory has had its one warning: not a write failure to warn about.
+            if let Err(Failure::Io(error)) = &written {
                 self.write_failed(error);
             }
-            written
+            Ok(written?)
         })
     }
 
@@ -255,6 +279,7 @@ impl TokenStore for FileStore {
                 file_io::remove_if(&path, &aside, is_failed).map_err(|e| error("remove", &path, &e))
             })
             .await
+            .map_err(StoreError::from)
         })
     }
 

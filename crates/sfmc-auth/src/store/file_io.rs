@@ -49,7 +49,7 @@ pub(crate) fn read_bounded(path: &Path) -> io::Result<Option<Vec<u8>>> {
 
 /// Replaces `path` atomically with `bytes`: a private temporary file `tmp`, flushed, renamed.
 pub(crate) fn replace(dir: &Path, tmp: &Path, path: &Path, bytes: &[u8]) -> io::Result<()> {
-    create_private_dir(dir)?;
+    prepare_dir(dir)?;
     let written = write_private(tmp, bytes).and_then(|()| fs::rename(tmp, path));
     if let Err(e) = written {
         let _ = fs::remove_file(tmp);
@@ -76,7 +76,15 @@ pub(crate) fn remove_if(
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(e),
     }
-    let moved = read_bounded(aside)?;
+    let moved = match read_bounded(aside) {
+        Ok(moved) => moved,
+        Err(e) => {
+            // Unreadable now: put it back rather than lose it.
+            let _ = fs::hard_link(aside, path);
+            let _ = fs::remove_file(aside);
+            return Err(e);
+        }
+    };
     if moved.is_some_and(|bytes| !is_failed(&bytes)) {
         // A newer token was written between the check and the rename: put it back, unless an
         // even newer one is in place already.
@@ -95,7 +103,7 @@ pub(crate) fn remove_if(
 /// Takes the exclusive lock of the lock file at `path` without waiting: `Some(file)` holds it
 /// until dropped (or the process ends), `None` when another holder has it.
 pub(crate) fn try_lock(dir: &Path, path: &Path) -> io::Result<Option<File>> {
-    create_private_dir(dir)?;
+    prepare_dir(dir)?;
     let Some(file) = open_regular(path, true)? else {
         return Err(io::Error::other("the lock path is not a regular file"));
     };
@@ -103,6 +111,18 @@ pub(crate) fn try_lock(dir: &Path, path: &Path) -> io::Result<Option<File>> {
         Ok(()) => Ok(Some(file)),
         Err(fs::TryLockError::WouldBlock) => Ok(None),
         Err(fs::TryLockError::Error(e)) => Err(e),
+    }
+}
+
+/// Creates `dir` private if it is missing, and refuses it if it is not safe to use (someone
+/// else may have made it first).
+fn prepare_dir(dir: &Path) -> io::Result<()> {
+    create_private_dir(dir)?;
+    match unsafe_dir(dir) {
+        Some(why) => Err(io::Error::other(format!(
+            "the directory is not used: {why}"
+        ))),
+        None => Ok(()),
     }
 }
 
