@@ -14,6 +14,7 @@ use serde::de::IgnoredAny;
 use url::Url;
 
 use crate::error::AuthError;
+use crate::settings::{is_loopback_url, with_trailing_slash};
 
 /// The longest token accepted, in characters (Salesforce's are at most 512).
 pub const MAX_TOKEN_LEN: usize = 4096;
@@ -175,15 +176,10 @@ fn check_token_text(field: &str, token: &str) -> Result<(), AuthError> {
 /// An instance URL the token may be sent to: https, or http on a loopback host (the emulator);
 /// no credentials, query or fragment; the path made to end in `/` so that paths join onto it.
 fn instance_url(field: &str, raw: &str) -> Result<Url, AuthError> {
-    let mut url = Url::parse(raw)
+    let url = Url::parse(raw)
         .map_err(|_| AuthError::invalid_response(format!("{field} is not a URL")))?;
-    let loopback = match url.host() {
-        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    };
-    let scheme_ok = url.scheme() == "https" || (url.scheme() == "http" && loopback);
+    let scheme_ok =
+        url.scheme() == "https" || (url.scheme() == "http" && is_loopback_url(&url));
     if !scheme_ok || url.host_str().is_none() {
         return Err(AuthError::invalid_response(format!(
             "{field} must be an https URL (http only on a loopback host)"
@@ -198,11 +194,7 @@ fn instance_url(field: &str, raw: &str) -> Result<Url, AuthError> {
             "{field} must not carry credentials, a query or a fragment"
         )));
     }
-    if !url.path().ends_with('/') {
-        let path = format!("{}/", url.path());
-        url.set_path(&path);
-    }
-    Ok(url)
+    Ok(with_trailing_slash(url))
 }
 
 /// A token in hand: the response placed in time. `expires_at_ms` is absolute (Unix

@@ -124,9 +124,13 @@ fn redis_store(
     prefix: &str,
     load_timeout: Duration,
 ) -> Result<Arc<dyn TokenStore>, Failure> {
+    let lease = RedisStoreConfig::DEFAULT_LOCK_TTL.min(load_timeout / 2);
+    // A renewal (every third of the lease) must finish well inside the lease.
+    let op_timeout = RedisStoreConfig::DEFAULT_OP_TIMEOUT.min(lease / 4);
     let config = RedisStoreConfig::new(url)
         .with_key_prefix(prefix)
-        .with_lock_ttl(RedisStoreConfig::DEFAULT_LOCK_TTL.min(load_timeout / 2));
+        .with_lock_ttl(lease)
+        .with_op_timeout(op_timeout);
     let store =
         RedisStore::new(config).map_err(|e| Failure::config(format!("token cache: {e}")))?;
     Ok(Arc::new(store))

@@ -135,8 +135,9 @@ impl RefreshPolicy {
         with_jitter => jitter: Arc<dyn Jitter>;
     }
 
-    /// Refuses a policy that cannot work: zero load timeout, backoff or poll interval, a
-    /// backoff longer than the load timeout.
+    /// Refuses a policy that cannot work: a zero load timeout, backoff or poll interval, a first
+    /// backoff longer than the longest, or a first backoff or poll interval that does not fit in
+    /// the load timeout (the longest backoff may: the deadline cuts it).
     pub(crate) fn check(&self) -> Result<(), AuthError> {
         let positive = [
             ("load timeout", self.load_timeout),
@@ -153,6 +154,12 @@ impl RefreshPolicy {
             return Err(AuthError::config(
                 "initial backoff",
                 "must not be longer than the max backoff",
+            ));
+        }
+        if self.initial_backoff >= self.load_timeout {
+            return Err(AuthError::config(
+                "initial backoff",
+                "must be shorter than the load timeout",
             ));
         }
         if self.lock_poll_interval >= self.load_timeout {
@@ -251,6 +258,9 @@ mod tests {
             base.clone()
                 .with_lock_poll_interval(Duration::from_secs(30))
                 .with_load_timeout(Duration::from_secs(30)),
+            base.clone()
+                .with_initial_backoff(Duration::from_secs(2))
+                .with_load_timeout(Duration::from_secs(1)),
         ] {
             assert!(bad.check().is_err(), "{bad:?}");
         }

@@ -258,7 +258,8 @@ fn check_no_path(field: &'static str, url: &Url) -> Result<(), AuthError> {
     ))
 }
 
-fn with_trailing_slash(mut url: Url) -> Url {
+/// `url` with its path ending in `/`, so that relative paths join onto it.
+pub(crate) fn with_trailing_slash(mut url: Url) -> Url {
     if !url.path().ends_with('/') {
         let path = format!("{}/", url.path());
         url.set_path(&path);
