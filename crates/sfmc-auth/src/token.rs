@@ -178,8 +178,7 @@ fn check_token_text(field: &str, token: &str) -> Result<(), AuthError> {
 fn instance_url(field: &str, raw: &str) -> Result<Url, AuthError> {
     let url = Url::parse(raw)
         .map_err(|_| AuthError::invalid_response(format!("{field} is not a URL")))?;
-    let scheme_ok =
-        url.scheme() == "https" || (url.scheme() == "http" && is_loopback_url(&url));
+    let scheme_ok = url.scheme() == "https" || (url.scheme() == "http" && is_loopback_url(&url));
     if !scheme_ok || url.host_str().is_none() {
         return Err(AuthError::invalid_response(format!(
             "{field} must be an https URL (http only on a loopback host)"

@@ -17,7 +17,6 @@ use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::time::Duration;
 
 use redis_server::own_server;
@@ -25,7 +24,7 @@ use secrecy::SecretString;
 use sfmc_auth::store::{RedisStore, RedisStoreConfig};
 use sfmc_auth::{AuthBaseUrl, ConnectionSettings};
 use sfmc_emulator::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
-use support::{Env, cache_files, code, json, stderr, stdout};
+use support::{Env, cache_files, code, json, run_all, stderr, stdout};
 
 /// What a Redis server answers (RESP2), enough for KEYS and GET.
 #[derive(Debug, PartialEq, Eq)]
@@ -142,23 +141,18 @@ async fn eight_processes_with_separate_caches_make_one_token_request() {
         .collect();
 
     // All eight started before any is waited for.
-    let children: Vec<_> = dirs
-        .iter()
-        .map(|dir| {
-            env.command(&["token", "--raw"])
-                .env("SFMC_CACHE_DIR", dir)
-                .env("SFMC_TOKEN_CACHE", server.url())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
+    let outputs = run_all(dirs.iter().map(|dir| {
+        let mut command = env.command(&["token", "--raw"]);
+        command
+            .env("SFMC_CACHE_DIR", dir)
+            .env("SFMC_TOKEN_CACHE", server.url());
+        command
+    }))
+    .await;
     let mut tokens = HashSet::new();
-    for (i, child) in children.into_iter().enumerate() {
-        let output = child.wait_with_output().await.unwrap();
-        assert_eq!(code(&output), 0, "worker {i}: {}", stderr(&output));
-        let token = stdout(&output).trim_end().to_owned();
+    for (i, output) in outputs.iter().enumerate() {
+        assert_eq!(code(output), 0, "worker {i}: {}", stderr(output));
+        let token = stdout(output).trim_end().to_owned();
         assert_eq!(token.len(), 512, "worker {i}: {token:?}");
         tokens.insert(token);
     }

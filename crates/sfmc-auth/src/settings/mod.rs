@@ -11,8 +11,8 @@ use sha2::{Digest, Sha256};
 
 use crate::error::AuthError;
 
-pub(crate) use auth_base::{is_loopback_url, with_trailing_slash};
 pub use auth_base::{AuthBaseUrl, MC_DOMAIN, subdomain_from_base_uri, validate_subdomain};
+pub(crate) use auth_base::{is_loopback_url, with_trailing_slash};
 
 /// The longest client id accepted (real ones are 24 characters).
 const MAX_CLIENT_ID_LEN: usize = 256;

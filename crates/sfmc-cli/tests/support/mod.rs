@@ -106,6 +106,40 @@ pub fn cache_files(dir: &Path) -> Vec<PathBuf> {
         .unwrap_or_default()
 }
 
+/// Every name in `dir` (none if it does not exist), sorted.
+pub fn dir_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// Starts every command before waiting for any (so they run at once), then collects their
+/// outputs in order.
+pub async fn run_all(commands: impl IntoIterator<Item = tokio::process::Command>) -> Vec<Output> {
+    let children: Vec<_> = commands
+        .into_iter()
+        .map(|mut command| {
+            command
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("start sfmc")
+        })
+        .collect();
+    let mut outputs = Vec::with_capacity(children.len());
+    for child in children {
+        outputs.push(child.wait_with_output().await.expect("sfmc output"));
+    }
+    outputs
+}
+
 /// `sfmc ARGS` with none of the `SFMC_*` variables set.
 pub fn bare(args: &[&str]) -> tokio::process::Command {
     let mut command = tokio::process::Command::new(SFMC);
