@@ -127,12 +127,7 @@ impl Client {
         }
         let error = ApiError {
             method: request.method.clone(),
-            path: request
-                .path
-                .split('?')
-                .next()
-                .unwrap_or_default()
-                .to_owned(),
+            path: request.path.clone(),
             status,
             body: RestErrorBody::parse(&body),
             json: serde_json::from_slice(&body).ok(),
@@ -153,12 +148,7 @@ impl Client {
     fn transport(&self, request: &ApiRequest, error: &reqwest::Error) -> ClientError {
         ClientError::Transport {
             method: request.method.clone(),
-            path: request
-                .path
-                .split('?')
-                .next()
-                .unwrap_or_default()
-                .to_owned(),
+            path: request.path.clone(),
             reason: error_chain(error),
         }
     }

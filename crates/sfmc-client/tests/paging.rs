@@ -175,3 +175,32 @@ async fn an_error_ends_the_stream_with_it() {
     assert_eq!(results.len(), 3);
     assert!(results[2].as_ref().unwrap_err().is_rejection());
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_page_in_the_path_is_the_one_paging_moves_on() {
+    let server = Server::answering(|seen| {
+        let page = page_of(seen);
+        Reply::json(
+            200,
+            json!({"count": 5, "page": page, "pageSize": 2, "items": slice(page)}),
+        )
+    })
+    .await;
+    let (client, _) = server.client();
+    let items: Vec<Value> = client
+        .request(Method::GET, "/hub/v1/campaigns?$page=2&$pageSize=2")
+        .items_detected()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(items.len(), 3, "pages 2 and 3: {items:?}");
+    let queries: Vec<_> = server
+        .seen()
+        .into_iter()
+        .map(|s| s.query.unwrap_or_default())
+        .collect();
+    assert_eq!(
+        queries,
+        ["%24page=2&%24pageSize=2", "%24pageSize=2&%24page=3"]
+    );
+}

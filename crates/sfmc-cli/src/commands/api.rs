@@ -14,7 +14,7 @@ use crate::exit::Failure;
 pub struct ApiArgs {
     /// GET, POST, PUT, PATCH or DELETE.
     pub method: String,
-    /// The path under the REST instance URL, e.g. /hub/v1/campaigns (a ?query is kept).
+    /// The path under the REST instance URL, e.g. /hub/v1/campaigns (a ?query joins the --query pairs).
     pub path: String,
     /// The JSON body: JSON text, @FILE, or - for stdin.
     #[arg(long, value_name = "JSON | @FILE | -")]
