@@ -10,7 +10,7 @@ use std::io::Read;
 use clap::Args;
 use futures_util::TryStreamExt;
 use serde_json::Value;
-use sfmc_client::catalog::{self, Operation, Paging};
+use sfmc_client::catalog::{self, Paging};
 use sfmc_client::{ApiRequest, Client, ClientError, ErrorClass};
 
 use crate::cli::ConnectionArgs;
@@ -109,7 +109,7 @@ fn list(json: bool) -> Result<(), Failure> {
     let operations = catalog::operations();
     if json {
         return output::json(&Value::Array(
-            operations.iter().map(Operation::describe).collect(),
+            operations.iter().map(|op| op.describe()).collect(),
         ));
     }
     let width = operations.iter().map(|op| op.name.len()).max().unwrap_or(0);

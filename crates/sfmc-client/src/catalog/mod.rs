@@ -12,8 +12,6 @@ mod docs;
 mod error;
 mod schema;
 
-use std::sync::LazyLock;
-
 pub use build::{OperationRequest, encode_segment};
 pub use docs::markdown;
 pub use error::ValidationError;
@@ -283,19 +281,13 @@ impl Operation {
 }
 
 /// Every operation, in catalog order (by family, then as the connector lists them).
-pub fn operations() -> &'static [Operation] {
-    static ALL: LazyLock<Vec<Operation>> = LazyLock::new(|| {
-        crate::ops::FAMILIES
-            .iter()
-            .flat_map(|family| family.iter().copied())
-            .collect()
-    });
-    &ALL
+pub fn operations() -> &'static [&'static Operation] {
+    &crate::ops::OPERATIONS
 }
 
 /// The operation called `name` (exact, case-sensitive as the connector spells it).
 pub fn find(name: &str) -> Option<&'static Operation> {
-    operations().iter().find(|op| op.name == name)
+    operations().iter().copied().find(|op| op.name == name)
 }
 
 /// The operation called `name`, or a [`ValidationError::UnknownOperation`] with a "did you
