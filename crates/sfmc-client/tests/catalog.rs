@@ -270,3 +270,22 @@ fn schemas_describe_every_parameter() {
     assert_eq!(schema["properties"]["name"]["maxLength"], 128);
     assert_eq!(schema["properties"]["favorite"]["type"], "boolean");
 }
+
+#[test]
+fn methods_parse_from_their_names_in_any_case() {
+    use sfmc_client::catalog::{HttpMethod, UnknownMethod};
+    for method in HttpMethod::ALL {
+        assert_eq!(method.as_str().parse::<HttpMethod>(), Ok(method));
+        assert_eq!(
+            method.as_str().to_lowercase().parse::<HttpMethod>(),
+            Ok(method)
+        );
+        assert_eq!(method.to_method().as_str(), method.as_str());
+    }
+    let error = "FETCH".parse::<HttpMethod>().unwrap_err();
+    assert_eq!(error, UnknownMethod("FETCH".into()));
+    assert_eq!(
+        error.to_string(),
+        "method \"FETCH\" is not one of GET, POST, PUT, PATCH, DELETE"
+    );
+}

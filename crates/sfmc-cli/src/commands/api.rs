@@ -3,7 +3,8 @@
 //! `..` segments are refused so the token never goes to another host.
 
 use clap::Args;
-use sfmc_client::{ApiRequest, Method, check_path};
+use sfmc_client::catalog::{HttpMethod, UnknownMethod};
+use sfmc_client::{ApiRequest, check_path};
 
 use super::call::{Pages, failure, read_json, send_and_print};
 use crate::cli::ConnectionArgs;
@@ -43,20 +44,12 @@ pub async fn run(args: &ApiArgs) -> Result<(), Failure> {
 
 /// The request the arguments describe, every part checked.
 fn build(args: &ApiArgs) -> Result<ApiRequest, Failure> {
-    let method = match args.method.to_ascii_uppercase().as_str() {
-        "GET" => Method::GET,
-        "POST" => Method::POST,
-        "PUT" => Method::PUT,
-        "PATCH" => Method::PATCH,
-        "DELETE" => Method::DELETE,
-        other => {
-            return Err(Failure::config(format!(
-                "method {other:?} is not one of GET, POST, PUT, PATCH, DELETE"
-            )));
-        }
-    };
+    let method: HttpMethod = args
+        .method
+        .parse()
+        .map_err(|e: UnknownMethod| Failure::config(e.to_string()))?;
     check_path(&args.path).map_err(failure)?;
-    let mut request = ApiRequest::new(method, args.path.clone());
+    let mut request = ApiRequest::new(method.to_method(), args.path.clone());
     for pair in &args.query {
         let (name, value) = pair
             .split_once('=')

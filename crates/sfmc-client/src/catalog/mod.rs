@@ -32,6 +32,9 @@ pub enum HttpMethod {
 }
 
 impl HttpMethod {
+    /// Every method, in this order.
+    pub const ALL: [Self; 5] = [Self::Get, Self::Post, Self::Put, Self::Patch, Self::Delete];
+
     /// The method for `reqwest`.
     pub fn to_method(self) -> reqwest::Method {
         match self {
@@ -52,6 +55,23 @@ impl HttpMethod {
             Self::Patch => "PATCH",
             Self::Delete => "DELETE",
         }
+    }
+}
+
+/// A method name that is not one of [`HttpMethod::ALL`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("method {0:?} is not one of GET, POST, PUT, PATCH, DELETE")]
+pub struct UnknownMethod(pub String);
+
+impl std::str::FromStr for HttpMethod {
+    type Err = UnknownMethod;
+
+    /// `GET`, `post`, … (any case).
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|method| method.as_str().eq_ignore_ascii_case(text))
+            .ok_or_else(|| UnknownMethod(text.to_owned()))
     }
 }
 
