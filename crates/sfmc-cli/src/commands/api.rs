@@ -6,7 +6,7 @@ use clap::Args;
 use sfmc_client::catalog::{HttpMethod, UnknownMethod};
 use sfmc_client::{ApiRequest, check_path};
 
-use super::call::{Pages, failure, read_json, send_and_print};
+use super::call::{Pages, read_json, send_and_print};
 use crate::cli::ConnectionArgs;
 use crate::exit::Failure;
 
@@ -48,7 +48,7 @@ fn build(args: &ApiArgs) -> Result<ApiRequest, Failure> {
         .method
         .parse()
         .map_err(|e: UnknownMethod| Failure::config(e.to_string()))?;
-    check_path(&args.path).map_err(failure)?;
+    check_path(&args.path)?;
     let mut request = ApiRequest::new(method.to_method(), args.path.clone());
     for pair in &args.query {
         let (name, value) = pair
