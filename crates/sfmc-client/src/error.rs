@@ -55,6 +55,11 @@ impl RestErrorBody {
         serde_json::from_slice(body).unwrap_or_default()
     }
 
+    /// Reads an already parsed body leniently, as [`RestErrorBody::parse`].
+    pub fn from_json(body: &Value) -> Self {
+        Self::deserialize(body).unwrap_or_default()
+    }
+
     /// The `message` of each detail, for one-line reports.
     pub fn detail_messages(&self) -> Vec<String> {
         self.additional_errors

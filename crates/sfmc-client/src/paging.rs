@@ -58,7 +58,7 @@ pub fn pages(
             return Ok(None);
         };
         cursor.sent.insert(request_key(&request));
-        let body = cursor.client.send(request.clone()).await?.json();
+        let body = cursor.client.execute(&request).await?.json();
         let style = *cursor.style.get_or_insert_with(|| detect(&body));
         let (items, next) = step(style, request, body)?;
         cursor.next = next.map(|next| {

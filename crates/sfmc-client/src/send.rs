@@ -153,7 +153,7 @@ impl Client {
                 .body(bytes.clone()),
             None => builder,
         };
-        let response = match builder.send().await {
+        let mut response = match builder.send().await {
             Ok(response) => response,
             Err(error) => {
                 let outcome = if error.is_connect() {
@@ -165,7 +165,7 @@ impl Client {
             }
         };
         let status = response.status();
-        let headers = response.headers().clone();
+        let headers = std::mem::take(response.headers_mut());
         let body = match read_bounded(response, self.config().max_body_bytes).await {
             Ok(body) => body,
             Err(BodyError::TooLarge) => {
@@ -187,12 +187,16 @@ impl Client {
                 body,
             });
         }
+        let json: Option<serde_json::Value> = serde_json::from_slice(&body).ok();
         let error = ApiError {
             method: request.method.clone(),
             path: request.path.clone(),
             status,
-            body: RestErrorBody::parse(&body),
-            json: serde_json::from_slice(&body).ok(),
+            body: json
+                .as_ref()
+                .map(RestErrorBody::from_json)
+                .unwrap_or_default(),
+            json,
         };
         let retry_after = (status == StatusCode::TOO_MANY_REQUESTS)
             .then(|| {

@@ -148,9 +148,9 @@ pub(crate) fn read_json(arg: &str, what: &str) -> Result<Value, Failure> {
 /// Opens the connection and a client over it (same manager, business unit and HTTP pool).
 pub(crate) async fn open(args: &ConnectionArgs) -> Result<(Connection, Client), Failure> {
     let connection = Connection::open(args).await?;
-    let client = Client::new(
+    let client = Client::from_handle(
         connection.manager.clone(),
-        connection.handle.settings().clone(),
+        connection.handle.clone(),
         connection.http.client()?,
     );
     Ok((connection, client))

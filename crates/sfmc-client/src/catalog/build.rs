@@ -92,7 +92,12 @@ impl Operation {
         let mut path = self.path.to_owned();
         let mut query = Vec::new();
         let mut body = self.initial_body(given)?;
-        for param in self.params {
+        // The payload is the body to start from (read once, by `initial_body`).
+        for param in self
+            .params
+            .iter()
+            .filter(|p| p.location != Location::Payload)
+        {
             let value = match (
                 given.get(param.name).filter(|v| !v.is_null()),
                 param.default,
