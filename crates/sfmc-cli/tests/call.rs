@@ -46,6 +46,10 @@ async fn input_errors_exit_2_naming_the_problem() {
             "NAME=VALUE",
         ),
         (
+            &["api", "GET", "/hub/v1/campaigns", "--query", "=v"],
+            "the name is empty",
+        ),
+        (
             &["api", "POST", "/hub/v1/campaigns", "--data", "{oops"],
             "--data: invalid JSON",
         ),
