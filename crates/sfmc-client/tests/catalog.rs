@@ -284,7 +284,18 @@ fn schemas_describe_every_parameter() {
         }
     }
     let schema = catalog::lookup("createCampaign").unwrap().json_schema();
-    assert_eq!(schema["required"], json!(["name"]));
+    assert_eq!(
+        schema["required"],
+        json!([]),
+        "name may come inside payload"
+    );
+    assert_eq!(
+        schema["allOf"][0]["anyOf"][0],
+        json!({"required": ["name"]})
+    );
+    let schema = catalog::lookup("updateCampaign").unwrap().json_schema();
+    assert_eq!(schema["required"], json!(["campaignId"]));
+    assert!(schema.get("allOf").is_none());
     assert_eq!(schema["properties"]["name"]["maxLength"], 128);
     assert_eq!(schema["properties"]["favorite"]["type"], "boolean");
 }
