@@ -5,6 +5,7 @@
 use std::fmt;
 
 use sfmc_auth::AuthError;
+use sfmc_client::{ClientError, ErrorClass};
 
 /// Bad input or configuration (also clap's code for usage errors).
 pub const CONFIG: u8 = 2;
@@ -69,16 +70,26 @@ impl fmt::Display for Failure {
     }
 }
 
-impl From<AuthError> for Failure {
-    fn from(error: AuthError) -> Self {
-        let code = match error.root() {
-            AuthError::Configuration { .. } => CONFIG,
-            AuthError::Rejected { .. } => REJECTED,
-            _ => UNAVAILABLE,
+/// The one mapping from an error to an exit code, by what the caller should do
+/// ([`ClientError::class`]): 2 fix the input, 3 rejected by Marketing Cloud (its message and
+/// errorcode are in the text), 4 unavailable.
+impl From<ClientError> for Failure {
+    fn from(error: ClientError) -> Self {
+        let code = match error.class() {
+            ErrorClass::InvalidInput => CONFIG,
+            ErrorClass::Rejection => REJECTED,
+            ErrorClass::Unavailable => UNAVAILABLE,
         };
         Self {
             code,
             message: error.to_string(),
         }
+    }
+}
+
+/// A token error is classified as the client classifies it ([`ClientError::Auth`]).
+impl From<AuthError> for Failure {
+    fn from(error: AuthError) -> Self {
+        ClientError::from(error).into()
     }
 }

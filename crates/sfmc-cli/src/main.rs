@@ -5,6 +5,7 @@ mod cli;
 mod commands;
 mod connection;
 mod exit;
+mod input;
 mod output;
 mod signal;
 

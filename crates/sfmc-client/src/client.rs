@@ -55,6 +55,12 @@ impl Client {
     /// follow redirects).
     pub fn new(manager: TokenManager, settings: ConnectionSettings, http: reqwest::Client) -> Self {
         let handle = manager.handle(settings);
+        Self::from_handle(manager, handle, http)
+    }
+
+    /// The client over a token handle the caller already holds (from `manager`), so no second
+    /// handle is made; requests are sent over `http` (it must not follow redirects).
+    pub fn from_handle(manager: TokenManager, handle: TokenHandle, http: reqwest::Client) -> Self {
         Self {
             shared: Arc::new(Shared {
                 manager,

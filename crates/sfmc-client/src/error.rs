@@ -55,6 +55,11 @@ impl RestErrorBody {
         serde_json::from_slice(body).unwrap_or_default()
     }
 
+    /// Reads an already parsed body leniently, as [`RestErrorBody::parse`].
+    pub fn from_json(body: &Value) -> Self {
+        Self::deserialize(body).unwrap_or_default()
+    }
+
     /// The `message` of each detail, for one-line reports.
     pub fn detail_messages(&self) -> Vec<String> {
         self.additional_errors
@@ -107,7 +112,7 @@ impl fmt::Display for ApiError {
 }
 
 /// Why a call failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum ClientError {
     /// Operation parameters are missing, unknown or of the wrong type; nothing was sent.
@@ -123,13 +128,23 @@ pub enum ClientError {
     #[error("Marketing Cloud rejected the request: {0}")]
     Api(Box<ApiError>),
     /// Marketing Cloud is throttling (HTTP 429 errorcode 50100) beyond what retries could wait.
-    #[error("Marketing Cloud is throttling this client (rate limit exceeded): {0}")]
-    RateLimited(Box<ApiError>),
+    #[error("Marketing Cloud is throttling this client (rate limit exceeded){}: {error}", wait_text(*.retry_after))]
+    RateLimited {
+        /// The answer.
+        error: Box<ApiError>,
+        /// The wait it asked for (`Retry-After`, or the body's `retryAfter`).
+        retry_after: Option<Duration>,
+    },
     /// HTTP 429 errorcode 50200, "Your requests are temporarily blocked": not retried.
     #[error(
-        "Marketing Cloud has temporarily blocked this client's requests (HTTP 429, errorcode 50200); wait before trying again: {0}"
+        "Marketing Cloud has temporarily blocked this client's requests (HTTP 429, errorcode 50200); wait before trying again{}: {error}", wait_text(*.retry_after)
     )]
-    Blocked(Box<ApiError>),
+    Blocked {
+        /// The answer.
+        error: Box<ApiError>,
+        /// The wait it asked for (`Retry-After`, or the body's `retryAfter`).
+        retry_after: Option<Duration>,
+    },
     /// Marketing Cloud failed (5xx) after the retries allowed for this request.
     #[error("Marketing Cloud failed: {0}")]
     ServiceFailure(Box<ApiError>),
@@ -156,6 +171,12 @@ pub enum ClientError {
     InvalidResponse(String),
 }
 
+fn wait_text(retry_after: Option<Duration>) -> String {
+    retry_after.map_or_else(String::new, |wait| {
+        format!(" (Retry-After {} s)", wait.as_secs_f64())
+    })
+}
+
 fn last_text(last: Option<&ClientError>) -> String {
     last.map_or_else(String::new, |e| format!("; last failure: {e}"))
 }
@@ -171,8 +192,8 @@ impl ClientError {
                 _ => ErrorClass::Unavailable,
             },
             Self::Api(_) => ErrorClass::Rejection,
-            Self::RateLimited(_)
-            | Self::Blocked(_)
+            Self::RateLimited { .. }
+            | Self::Blocked { .. }
             | Self::ServiceFailure(_)
             | Self::Transport { .. }
             | Self::Deadline { .. }
@@ -198,9 +219,10 @@ impl ClientError {
     /// The Marketing Cloud answer behind this error, if there was one.
     pub fn api_error(&self) -> Option<&ApiError> {
         match self {
-            Self::Api(e) | Self::RateLimited(e) | Self::Blocked(e) | Self::ServiceFailure(e) => {
-                Some(e)
-            }
+            Self::Api(e)
+            | Self::RateLimited { error: e, .. }
+            | Self::Blocked { error: e, .. }
+            | Self::ServiceFailure(e) => Some(e),
             Self::Deadline { last, .. } => last.as_deref()?.api_error(),
             _ => None,
         }
@@ -211,12 +233,31 @@ impl ClientError {
         self.api_error().map(|e| e.status)
     }
 
-    /// The error for an answer with a non-success status, by status and errorcode.
-    pub(crate) fn from_status(error: ApiError) -> Self {
+    /// The wait Marketing Cloud asked for before trying again, when it throttled the call
+    /// (also behind a [`ClientError::Deadline`]).
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::RateLimited { retry_after, .. } | Self::Blocked { retry_after, .. } => {
+                *retry_after
+            }
+            Self::Deadline { last, .. } => last.as_deref()?.retry_after(),
+            _ => None,
+        }
+    }
+
+    /// The error for an answer with a non-success status, by status and errorcode;
+    /// `retry_after` is the wait a 429 asked for.
+    pub(crate) fn from_status(error: ApiError, retry_after: Option<Duration>) -> Self {
         let boxed = Box::new(error);
         match (boxed.status.as_u16(), boxed.body.errorcode) {
-            (429, Some(50200)) => Self::Blocked(boxed),
-            (429, _) => Self::RateLimited(boxed),
+            (429, Some(50200)) => Self::Blocked {
+                error: boxed,
+                retry_after,
+            },
+            (429, _) => Self::RateLimited {
+                error: boxed,
+                retry_after,
+            },
             (500.., _) => Self::ServiceFailure(boxed),
             _ => Self::Api(boxed),
         }
@@ -228,13 +269,16 @@ mod tests {
     use super::*;
 
     fn api(status: u16, body: &str) -> ClientError {
-        ClientError::from_status(ApiError {
-            method: Method::GET,
-            path: "/hub/v1/campaigns".into(),
-            status: StatusCode::from_u16(status).unwrap_or(StatusCode::IM_A_TEAPOT),
-            body: RestErrorBody::parse(body.as_bytes()),
-            json: serde_json::from_str(body).ok(),
-        })
+        ClientError::from_status(
+            ApiError {
+                method: Method::GET,
+                path: "/hub/v1/campaigns".into(),
+                status: StatusCode::from_u16(status).unwrap_or(StatusCode::IM_A_TEAPOT),
+                body: RestErrorBody::parse(body.as_bytes()),
+                json: serde_json::from_str(body).ok(),
+            },
+            None,
+        )
     }
 
     #[test]
@@ -245,7 +289,7 @@ mod tests {
         assert!(api(429, r#"{"errorcode":50100}"#).is_unavailable());
         assert!(matches!(
             api(429, r#"{"errorcode":50200}"#),
-            ClientError::Blocked(_)
+            ClientError::Blocked { .. }
         ));
         assert!(ClientError::InvalidRequest("x".into()).is_invalid_input());
         let auth = AuthError::Rejected {

@@ -9,8 +9,14 @@
 //!   absent. An absolute `next` keeps only its path and query: the request still goes to the
 //!   REST instance URL, so the token never follows a link to another host.
 //!
+//! Page numbers come from the requests, never from the answers; an answer naming another page
+//! than the one asked for (a server ignoring `$page`) ends the stream with an error, and so does
+//! a `links.next` leading back to a page already read. A stream therefore always ends.
+//!
 //! A page is fetched only when the stream is polled past the previous one; dropping the stream
 //! drops the request in flight and leaves nothing behind.
+
+use std::collections::HashSet;
 
 use futures_util::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use reqwest::Method;
@@ -21,11 +27,13 @@ use crate::client::Client;
 use crate::error::ClientError;
 use crate::request::ApiRequest;
 
-/// Where a stream is: the next request, if any, and the style once known.
+/// Where a stream is: the next request (or the error that ends the stream), the style once
+/// known, and the requests sent.
 struct Cursor {
     client: Client,
-    next: Option<ApiRequest>,
+    next: Option<Result<ApiRequest, ClientError>>,
     style: Option<Paging>,
+    sent: HashSet<String>,
 }
 
 /// The items of each page, page by page; `style` `None` is told by the first page's shape.
@@ -41,17 +49,28 @@ pub fn pages(
     }
     let cursor = Cursor {
         client,
-        next: Some(request),
+        next: Some(Ok(request)),
         style,
+        sent: HashSet::new(),
     };
     stream::try_unfold(cursor, |mut cursor| async move {
-        let Some(request) = cursor.next.take() else {
+        let Some(request) = cursor.next.take().transpose()? else {
             return Ok(None);
         };
-        let body = cursor.client.send(request.clone()).await?.json();
+        cursor.sent.insert(request_key(&request));
+        let body = cursor.client.execute(&request).await?.json();
         let style = *cursor.style.get_or_insert_with(|| detect(&body));
-        let (items, next) = step(style, &request, body);
-        cursor.next = next;
+        let (items, next) = step(style, request, body)?;
+        cursor.next = next.map(|next| {
+            if cursor.sent.contains(&request_key(&next)) {
+                // This page's items are good; the stream ends after them.
+                return Err(ClientError::InvalidResponse(format!(
+                    "GET {}: links.next leads back to a page already read; stopping",
+                    next.path
+                )));
+            }
+            Ok(next)
+        });
         Ok(Some((items, cursor)))
     })
     .boxed()
@@ -96,8 +115,13 @@ pub fn detect(body: &Value) -> Paging {
     }
 }
 
-/// This page's items and the request for the next page, if there is one.
-fn step(style: Paging, request: &ApiRequest, mut body: Value) -> (Vec<Value>, Option<ApiRequest>) {
+/// This page's items and the request for the next page, if there is one; an error when the
+/// answer is another page than the one asked for.
+fn step(
+    style: Paging,
+    mut request: ApiRequest,
+    mut body: Value,
+) -> Result<(Vec<Value>, Option<ApiRequest>), ClientError> {
     let number = |body: &Value, key: &str| body.get(key).and_then(Value::as_u64);
     fn take(body: &mut Value, key: &str) -> Vec<Value> {
         match body.get_mut(key).map(Value::take) {
@@ -105,47 +129,61 @@ fn step(style: Paging, request: &ApiRequest, mut body: Value) -> (Vec<Value>, Op
             _ => Vec::new(),
         }
     }
-    match style {
-        Paging::None => (vec![body], None),
-        Paging::Page => {
-            let items = take(&mut body, "items");
-            let page = number(&body, "page")
-                .or_else(|| request.query_value("page")?.parse().ok())
-                .unwrap_or(1);
-            let page_size = number(&body, "pageSize").unwrap_or(items.len() as u64);
-            let total = number(&body, "count");
-            let last = items.is_empty()
-                || (items.len() as u64) < page_size
-                || total.is_some_and(|count| page.saturating_mul(page_size) >= count);
-            (items, (!last).then(|| with_page(request, page + 1)))
-        }
-        Paging::Definitions => {
-            let items = take(&mut body, "definitions");
-            let page = request
-                .query_value("page")
-                .and_then(|p| p.parse().ok())
-                .unwrap_or(1);
-            let page_size = number(&body, "pageSize").unwrap_or(items.len() as u64);
-            let on_page = number(&body, "count").unwrap_or(items.len() as u64);
-            let last = items.is_empty() || on_page < page_size;
-            (items, (!last).then(|| with_page(request, page + 1)))
-        }
+    let (items, last) = match style {
+        Paging::None => return Ok((vec![body], None)),
         Paging::NextLink => {
             let next = body
                 .pointer("/links/next")
                 .and_then(Value::as_str)
-                .map(relative_link)
-                .filter(|next| *next != request.path);
-            let items = take(&mut body, "items");
-            (items, next.map(|path| ApiRequest::new(Method::GET, path)))
+                .map(|link| ApiRequest::new(Method::GET, relative_link(link)));
+            return Ok((take(&mut body, "items"), next));
         }
+        Paging::Page => {
+            let items = take(&mut body, "items");
+            let page_size = number(&body, "pageSize").unwrap_or(items.len() as u64);
+            let total = number(&body, "count");
+            let page = requested_page(&request);
+            let last = items.is_empty()
+                || (items.len() as u64) < page_size
+                || total.is_some_and(|count| page.saturating_mul(page_size) >= count);
+            (items, last)
+        }
+        Paging::Definitions => {
+            let items = take(&mut body, "definitions");
+            let page_size = number(&body, "pageSize").unwrap_or(items.len() as u64);
+            let on_page = number(&body, "count").unwrap_or(items.len() as u64);
+            let last = items.is_empty() || on_page < page_size;
+            (items, last)
+        }
+    };
+    let page = requested_page(&request);
+    if let Some(answered) = number(&body, "page").filter(|answered| *answered != page) {
+        return Err(ClientError::InvalidResponse(format!(
+            "{} {}: asked for page {page}, the answer is page {answered} (the server ignores $page); stopping",
+            request.method, request.path
+        )));
     }
+    if last {
+        return Ok((items, None));
+    }
+    request.set_query("$page", (page + 1).to_string());
+    Ok((items, Some(request)))
 }
 
-fn with_page(request: &ApiRequest, page: u64) -> ApiRequest {
-    let mut next = request.clone();
-    next.set_query("$page", page.to_string());
-    next
+/// The page a request asks for (`$page`, from 1).
+fn requested_page(request: &ApiRequest) -> u64 {
+    request
+        .query_value("page")
+        .and_then(|page| page.parse().ok())
+        .unwrap_or(1)
+}
+
+/// A request as text (path and query), to tell a link already followed.
+fn request_key(request: &ApiRequest) -> String {
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(&request.query)
+        .finish();
+    format!("{}?{query}", request.path)
 }
 
 /// The path and query of a link; an absolute URL loses its scheme and host.
@@ -187,22 +225,41 @@ mod tests {
     #[test]
     fn page_style_stops_at_the_total() {
         let request = ApiRequest::new(Method::GET, "/hub/v1/campaigns").query("$page", "2");
-        let (items, next) = step(
-            Paging::Page,
-            &request,
-            json!({"count": 4, "page": 2, "pageSize": 2, "items": [1, 2]}),
-        );
+        let page =
+            |body| step(Paging::Page, request.clone(), body).unwrap_or_else(|e| panic!("{e}"));
+        let (items, next) = page(json!({"count": 4, "page": 2, "pageSize": 2, "items": [1, 2]}));
         assert_eq!(items.len(), 2);
         assert!(next.is_none());
-        let (_, next) = step(
-            Paging::Page,
-            &request,
-            json!({"count": 5, "page": 2, "pageSize": 2, "items": [1, 2]}),
-        );
+        let (_, next) = page(json!({"count": 5, "page": 2, "pageSize": 2, "items": [1, 2]}));
         assert_eq!(
             next.and_then(|n| n.query_value("page").map(str::to_owned))
                 .as_deref(),
             Some("3")
+        );
+    }
+
+    #[test]
+    fn the_page_number_is_the_one_asked_for() {
+        let request = ApiRequest::new(Method::GET, "/hub/v1/campaigns").query("$page", "2");
+        let error = step(
+            Paging::Page,
+            request.clone(),
+            json!({"count": 9, "page": 1, "pageSize": 2, "items": [1, 2]}),
+        )
+        .err();
+        assert!(
+            matches!(&error, Some(ClientError::InvalidResponse(text)) if text.contains("asked for page 2, the answer is page 1")),
+            "{error:?}"
+        );
+        let error = step(
+            Paging::Definitions,
+            request,
+            json!({"count": 2, "page": 7, "pageSize": 2, "definitions": [1, 2]}),
+        )
+        .err();
+        assert!(
+            matches!(error, Some(ClientError::InvalidResponse(_))),
+            "{error:?}"
         );
     }
 }

@@ -30,9 +30,10 @@ pub enum RequestBody {
 pub struct ApiRequest {
     /// The method.
     pub method: Method,
-    /// The path (`/hub/v1/campaigns`, with or without the leading `/`; a `?query` is kept).
+    /// The path (`/hub/v1/campaigns`, with or without the leading `/`), without a query:
+    /// [`ApiRequest::new`] moves a `?query` into [`ApiRequest::query`].
     pub path: String,
-    /// Query pairs, appended form-encoded.
+    /// Query pairs (decoded), sent form-encoded.
     pub query: Vec<(String, String)>,
     /// The body.
     pub body: Option<RequestBody>,
@@ -41,13 +42,17 @@ pub struct ApiRequest {
 }
 
 impl ApiRequest {
-    /// A request; idempotent when the method is (GET, HEAD, PUT, DELETE, OPTIONS).
+    /// A request; idempotent when the method is (GET, HEAD, PUT, DELETE, OPTIONS). A `?query`
+    /// in `path` is decoded into query pairs, so [`ApiRequest::set_query`] and
+    /// [`ApiRequest::query_value`] see it (a query holding `#`, `\` or a control character is
+    /// left in the path, where [`resolve`] refuses it).
     pub fn new(method: Method, path: impl Into<String>) -> Self {
         let idempotent = method.is_idempotent();
+        let (path, query) = split_query(path.into());
         Self {
             method,
-            path: path.into(),
-            query: Vec::new(),
+            path,
+            query,
             body: None,
             idempotent,
         }
@@ -137,7 +142,7 @@ impl ApiResponse {
 
 /// The URL of `path` (and `query`) under `base`, refusing anything that could leave it: absolute
 /// URLs, `//host`, `.`/`..` segments (also percent-encoded), backslashes, fragments and control
-/// characters.
+/// characters. `path` holds no query (see [`ApiRequest::new`]); a `?` in it is refused.
 pub fn resolve(base: &Url, path: &str, query: &[(String, String)]) -> Result<Url, ClientError> {
     let refuse = |why: &str| {
         Err(ClientError::InvalidRequest(format!(
@@ -145,16 +150,18 @@ pub fn resolve(base: &Url, path: &str, query: &[(String, String)]) -> Result<Url
             path.chars().take(200).collect::<String>()
         )))
     };
-    let (path_part, query_part) = path.split_once('?').unwrap_or((path, ""));
-    if path_part.contains("://") || path.starts_with("//") {
+    if path.contains("://") || path.starts_with("//") {
         return refuse(
             "is not relative to the REST instance URL; give a path like /hub/v1/campaigns",
         );
     }
-    if path.contains('#') || path.contains('\\') || path.chars().any(char::is_control) {
+    if !clean(path) {
         return refuse("contains '#', '\\' or a control character");
     }
-    let relative = path_part.trim_start_matches('/');
+    if path.contains('?') {
+        return refuse("holds a query; give it as query pairs");
+    }
+    let relative = path.trim_start_matches('/');
     let dot_segment = relative.split('/').any(|segment| {
         let decoded = segment.replace("%2e", ".").replace("%2E", ".");
         decoded == "." || decoded == ".."
@@ -167,18 +174,8 @@ pub fn resolve(base: &Url, path: &str, query: &[(String, String)]) -> Result<Url
     let separator = if base_path.ends_with('/') { "" } else { "/" };
     url.set_path(&format!("{base_path}{separator}{relative}"));
     url.set_query(None);
-    {
-        let mut pairs = url.query_pairs_mut();
-        for pair in query_part.split('&').filter(|p| !p.is_empty()) {
-            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            pairs.append_pair(&decode(name), &decode(value));
-        }
-        for (name, value) in query {
-            pairs.append_pair(name, value);
-        }
-    }
-    if url.query() == Some("") {
-        url.set_query(None);
+    if !query.is_empty() {
+        url.query_pairs_mut().extend_pairs(query);
     }
     if url.origin() != base.origin() {
         return refuse("leaves the REST instance URL");
@@ -190,15 +187,27 @@ pub fn resolve(base: &Url, path: &str, query: &[(String, String)]) -> Result<Url
 pub fn check_path(path: &str) -> Result<(), ClientError> {
     let base = Url::parse("https://rest.invalid/")
         .map_err(|e| ClientError::InvalidRequest(format!("internal: {e}")))?;
-    resolve(&base, path, &[]).map(drop)
+    let request = ApiRequest::new(Method::GET, path);
+    resolve(&base, &request.path, &request.query).map(drop)
 }
 
-/// Form-decodes one query component (`+` is a space).
-fn decode(text: &str) -> String {
-    url::form_urlencoded::parse(format!("x={text}").as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
+/// No `#`, `\` or control character.
+fn clean(text: &str) -> bool {
+    !text.contains(['#', '\\']) && !text.chars().any(char::is_control)
+}
+
+/// `path` without its `?query`, and the query's pairs form-decoded (`+` is a space). A query
+/// that is not [`clean`] stays in the path, for [`resolve`] to refuse.
+fn split_query(path: String) -> (String, Vec<(String, String)>) {
+    match path.split_once('?') {
+        Some((bare, query)) if clean(query) => {
+            let pairs = url::form_urlencoded::parse(query.as_bytes())
+                .map(|(name, value)| (name.into_owned(), value.into_owned()))
+                .collect();
+            (bare.to_owned(), pairs)
+        }
+        _ => (path, Vec::new()),
+    }
 }
 
 #[cfg(test)]
@@ -216,12 +225,9 @@ mod tests {
             url.as_str(),
             "https://mc123.rest.marketingcloudapis.com/hub/v1/campaigns"
         );
-        let url = resolve(
-            &base(),
-            "hub/v1/dataevents/key:abc/rowset?$page=2",
-            &[("$filter".into(), "name eq 'x'".into())],
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
+        let request = ApiRequest::new(Method::GET, "hub/v1/dataevents/key:abc/rowset?$page=2")
+            .query("$filter", "name eq 'x'");
+        let url = resolve(&base(), &request.path, &request.query).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
             url.as_str(),
             "https://mc123.rest.marketingcloudapis.com/hub/v1/dataevents/key:abc/rowset?%24page=2&%24filter=name+eq+%27x%27"
@@ -239,6 +245,7 @@ mod tests {
             "/a#frag",
             "/a\\b",
             "/a\nb",
+            "/a?b=1",
         ] {
             let error = resolve(&base(), bad, &[]).err();
             assert!(
@@ -246,5 +253,36 @@ mod tests {
                 "{bad}"
             );
         }
+        for bad in ["/a?x#frag", "/a?x=\\", "/a?x=\n"] {
+            let request = ApiRequest::new(Method::GET, bad);
+            let error = resolve(&base(), &request.path, &request.query).err();
+            assert!(
+                matches!(error, Some(ClientError::InvalidRequest(_))),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_query_in_the_path_becomes_query_pairs() {
+        let mut request =
+            ApiRequest::new(Method::GET, "/hub/v1/campaigns?$page=2&name=a+b%26c&flag");
+        assert_eq!(request.path, "/hub/v1/campaigns");
+        assert_eq!(
+            request.query,
+            [
+                ("$page".to_owned(), "2".to_owned()),
+                ("name".to_owned(), "a b&c".to_owned()),
+                ("flag".to_owned(), String::new()),
+            ]
+        );
+        assert_eq!(request.query_value("page"), Some("2"));
+        request.set_query("$page", "3".to_owned());
+        let url = resolve(&base(), &request.path, &request.query).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            url.as_str(),
+            "https://mc123.rest.marketingcloudapis.com/hub/v1/campaigns?name=a+b%26c&flag=&%24page=3"
+        );
+        assert!(check_path("/hub/v1/campaigns?$page=2").is_ok());
     }
 }

@@ -1,29 +1,33 @@
 //! The retry policy, apart from the send loop that applies it: what each kind of answer means
-//! ([`Outcome`]) and what to do next ([`Decision`]).
+//! ([`Outcome`]) and whether it may be tried again ([`RetryPolicy::may_retry`]).
 //!
-//! - 401: the token is bad — invalidate it and retry once with a new one.
-//! - 429 errorcode 50100 (rate limit): wait `Retry-After` (else back off) and retry, any method
-//!   (the request was not processed).
+//! - 401: the token is bad — invalidate it and send again once with a new one (inside the
+//!   attempt; not counted as a retry).
+//! - 429 errorcode 50100 (rate limit): wait `Retry-After` (never less than the first backoff
+//!   step; else back off) and retry, any method (the request was not processed).
 //! - 429 errorcode 50200 ("temporarily blocked"): never retried.
 //! - 5xx, and transport errors after the request may have reached the server: back off and
 //!   retry for idempotent requests only. Connect errors (nothing was sent) are retried for all.
 //! - Everything else is returned as it is.
+//!
+//! The waits follow `sfmc-auth`'s schedule ([`backoff_schedule`], [`retry_delay`]), and a wait
+//! that would end past the call's deadline is not started: the call fails at once with
+//! [`crate::ClientError::Deadline`] carrying the last failure.
 
 use std::time::Duration;
 
-use rand::Rng;
+use backon::ExponentialBuilder;
+use sfmc_auth::http::retry_after::{backoff_schedule, retry_delay};
 
 /// How hard a call tries; the whole call is also bounded by [`ClientConfig::deadline`].
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
     /// Attempts in all for throttling, 5xx and transport errors (the 401 retry is extra).
     pub max_attempts: u32,
-    /// First backoff; doubles per attempt, with jitter.
+    /// First backoff; doubles per attempt, with jitter. Also the shortest wait after a 429.
     pub initial_backoff: Duration,
     /// Longest backoff.
     pub max_backoff: Duration,
-    /// A `Retry-After` longer than this is not waited for: the call fails at once.
-    pub max_retry_after: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -32,7 +36,6 @@ impl Default for RetryPolicy {
             max_attempts: 4,
             initial_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(10),
-            max_retry_after: Duration::from_secs(60),
         }
     }
 }
@@ -61,12 +64,12 @@ impl Default for ClientConfig {
 /// What one attempt produced, as far as retrying goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Outcome {
-    /// A success, or an error no retry can fix.
+    /// An error no retry can fix.
     Final,
     /// 401.
     Unauthorized,
-    /// 429 errorcode 50100 (or a 429 without errorcode 50200), with the wait asked for.
-    RateLimited(Option<Duration>),
+    /// 429 errorcode 50100 (or a 429 without errorcode 50200).
+    RateLimited,
     /// 5xx.
     ServerError,
     /// The connection failed before the request was sent.
@@ -75,49 +78,27 @@ pub(crate) enum Outcome {
     TransportFailed,
 }
 
-/// What to do after an attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Decision {
-    /// Return this attempt's result.
-    Return,
-    /// Invalidate the token and try again at once.
-    NewToken,
-    /// Wait, then try again.
-    RetryAfter(Duration),
-}
-
 impl RetryPolicy {
-    /// The decision after attempt number `attempt` (from 1) ended with `outcome`.
-    pub(crate) fn decide(
-        &self,
-        outcome: Outcome,
-        attempt: u32,
-        token_renewed: bool,
-        idempotent: bool,
-    ) -> Decision {
-        let attempts_left = attempt < self.max_attempts;
+    /// Whether an attempt that ended with `outcome` may be tried again (attempts and the
+    /// deadline permitting).
+    pub(crate) fn may_retry(outcome: Outcome, idempotent: bool) -> bool {
         match outcome {
-            Outcome::Unauthorized if !token_renewed => Decision::NewToken,
-            Outcome::RateLimited(Some(wait)) if wait > self.max_retry_after => Decision::Return,
-            Outcome::RateLimited(wait) if attempts_left => {
-                Decision::RetryAfter(wait.unwrap_or_else(|| self.backoff(attempt)))
-            }
-            Outcome::ConnectFailed if attempts_left => Decision::RetryAfter(self.backoff(attempt)),
-            Outcome::ServerError | Outcome::TransportFailed if attempts_left && idempotent => {
-                Decision::RetryAfter(self.backoff(attempt))
-            }
-            _ => Decision::Return,
+            Outcome::RateLimited | Outcome::ConnectFailed => true,
+            Outcome::ServerError | Outcome::TransportFailed => idempotent,
+            Outcome::Final | Outcome::Unauthorized => false,
         }
     }
 
-    /// The wait after failed attempt `attempt`: doubling from `initial_backoff`, capped, between
-    /// half and all of it ("equal jitter").
-    pub(crate) fn backoff(&self, attempt: u32) -> Duration {
-        let base = self
-            .initial_backoff
-            .saturating_mul(1u32 << attempt.saturating_sub(1).min(16))
-            .min(self.max_backoff);
-        base.mul_f64(rand::rng().random_range(0.5..=1.0))
+    /// The backoff steps: `sfmc-auth`'s schedule, `max_attempts - 1` waits.
+    pub(crate) fn schedule(&self) -> ExponentialBuilder {
+        let waits = usize::try_from(self.max_attempts.saturating_sub(1)).unwrap_or(usize::MAX);
+        backoff_schedule(self.initial_backoff, self.max_backoff).with_max_times(waits)
+    }
+
+    /// The wait before the next attempt: the `Retry-After` asked for (floored at the first
+    /// step), else the backoff step.
+    pub(crate) fn delay(&self, retry_after: Option<Duration>, backoff: Duration) -> Duration {
+        retry_delay(retry_after, backoff, self.initial_backoff)
     }
 }
 
@@ -126,66 +107,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn decisions() {
-        let policy = RetryPolicy::default();
-        assert_eq!(
-            policy.decide(Outcome::Unauthorized, 1, false, false),
-            Decision::NewToken
-        );
-        assert_eq!(
-            policy.decide(Outcome::Unauthorized, 1, true, true),
-            Decision::Return
-        );
-        let five = Duration::from_secs(5);
-        assert_eq!(
-            policy.decide(Outcome::RateLimited(Some(five)), 1, false, false),
-            Decision::RetryAfter(five)
-        );
-        assert_eq!(
-            policy.decide(
-                Outcome::RateLimited(Some(Duration::from_secs(3600))),
-                1,
-                false,
-                true
-            ),
-            Decision::Return
-        );
-        assert!(matches!(
-            policy.decide(Outcome::ServerError, 1, false, true),
-            Decision::RetryAfter(_)
-        ));
-        assert_eq!(
-            policy.decide(Outcome::ServerError, 1, false, false),
-            Decision::Return
-        );
-        assert_eq!(
-            policy.decide(Outcome::TransportFailed, 1, false, false),
-            Decision::Return
-        );
-        assert!(matches!(
-            policy.decide(Outcome::ConnectFailed, 1, false, false),
-            Decision::RetryAfter(_)
-        ));
-        assert_eq!(
-            policy.decide(Outcome::ServerError, 4, false, true),
-            Decision::Return
-        );
-        assert_eq!(
-            policy.decide(Outcome::Final, 1, false, true),
-            Decision::Return
-        );
+    fn what_may_be_retried() {
+        for idempotent in [false, true] {
+            assert!(RetryPolicy::may_retry(Outcome::RateLimited, idempotent));
+            assert!(RetryPolicy::may_retry(Outcome::ConnectFailed, idempotent));
+            assert!(!RetryPolicy::may_retry(Outcome::Final, idempotent));
+            assert!(!RetryPolicy::may_retry(Outcome::Unauthorized, idempotent));
+            assert_eq!(
+                RetryPolicy::may_retry(Outcome::ServerError, idempotent),
+                idempotent
+            );
+            assert_eq!(
+                RetryPolicy::may_retry(Outcome::TransportFailed, idempotent),
+                idempotent
+            );
+        }
     }
 
     #[test]
-    fn backoff_doubles_within_bounds() {
+    fn the_schedule_has_max_attempts_minus_one_waits_within_bounds() {
+        use backon::BackoffBuilder;
         let policy = RetryPolicy::default();
-        for attempt in 1..10 {
-            let base = policy
-                .initial_backoff
-                .saturating_mul(1 << (attempt - 1))
-                .min(policy.max_backoff);
-            let wait = policy.backoff(attempt);
-            assert!(wait >= base / 2 && wait <= base, "{attempt}: {wait:?}");
+        let waits: Vec<_> = policy.schedule().build().collect();
+        assert_eq!(waits.len(), 3);
+        for (n, wait) in waits.iter().enumerate() {
+            let step = policy.initial_backoff.saturating_mul(1 << n);
+            assert!(*wait >= step / 2 && *wait <= step, "{n}: {wait:?}");
         }
+        let zero = policy.delay(Some(Duration::ZERO), Duration::from_millis(300));
+        assert_eq!(zero, policy.initial_backoff, "Retry-After: 0 still waits");
     }
 }

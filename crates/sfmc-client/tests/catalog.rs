@@ -5,7 +5,7 @@
 
 use serde_json::json;
 use sfmc_client::ValidationError;
-use sfmc_client::catalog::{self, Location, Paging};
+use sfmc_client::catalog::{self, Location, Paging, ParamType};
 
 const CONNECTOR_OPERATIONS: [&str; 21] = [
     "getAssets",
@@ -74,6 +74,24 @@ fn every_entry_is_consistent() {
         );
         if op.paging != Paging::None {
             assert!(op.read_only, "{} is paged but not read-only", op.name);
+        }
+        // Named body fields are set into the payload: it must be an object then.
+        let payloads: Vec<_> = op
+            .params
+            .iter()
+            .filter(|p| p.location == Location::Payload)
+            .collect();
+        assert!(payloads.len() <= 1, "{}: two payloads", op.name);
+        if let Some(payload) = payloads.first() {
+            assert_eq!(payload.name, "payload", "{}", op.name);
+            if op.params.iter().any(|p| p.location == Location::Body) {
+                assert_eq!(
+                    payload.ty,
+                    ParamType::Object,
+                    "{}: body fields are set into a payload that is not an object",
+                    op.name
+                );
+            }
         }
     }
 }
@@ -266,7 +284,175 @@ fn schemas_describe_every_parameter() {
         }
     }
     let schema = catalog::lookup("createCampaign").unwrap().json_schema();
-    assert_eq!(schema["required"], json!(["name"]));
+    assert_eq!(
+        schema["required"],
+        json!([]),
+        "name may come inside payload"
+    );
+    assert_eq!(
+        schema["allOf"][0]["anyOf"][0],
+        json!({"required": ["name"]})
+    );
+    let schema = catalog::lookup("updateCampaign").unwrap().json_schema();
+    assert_eq!(schema["required"], json!(["campaignId"]));
+    assert!(schema.get("allOf").is_none());
     assert_eq!(schema["properties"]["name"]["maxLength"], 128);
     assert_eq!(schema["properties"]["favorite"]["type"], "boolean");
+}
+
+#[test]
+fn methods_parse_from_their_names_in_any_case() {
+    use sfmc_client::catalog::{HttpMethod, UnknownMethod};
+    for method in HttpMethod::ALL {
+        assert_eq!(method.as_str().parse::<HttpMethod>(), Ok(method));
+        assert_eq!(
+            method.as_str().to_lowercase().parse::<HttpMethod>(),
+            Ok(method)
+        );
+        assert_eq!(method.to_method().as_str(), method.as_str());
+    }
+    let error = "FETCH".parse::<HttpMethod>().unwrap_err();
+    assert_eq!(error, UnknownMethod("FETCH".into()));
+    assert_eq!(
+        error.to_string(),
+        "method \"FETCH\" is not one of GET, POST, PUT, PATCH, DELETE"
+    );
+}
+
+/// The error `op` gives for `params`.
+fn refused(op: &str, params: serde_json::Value) -> ValidationError {
+    catalog::lookup(op)
+        .unwrap()
+        .build_request(&params)
+        .unwrap_err()
+}
+
+#[test]
+fn a_payload_of_the_wrong_type_is_named() {
+    assert_eq!(
+        refused("createCampaign", json!({"payload": [{"name": "x"}]})),
+        ValidationError::WrongType {
+            operation: "createCampaign",
+            name: "payload",
+            expected: "object",
+            found: "an array"
+        }
+    );
+    assert_eq!(
+        refused(
+            "insertDataExtensionRowSet",
+            json!({"externalKey": "k", "payload": {"keys": {}}})
+        ),
+        ValidationError::WrongType {
+            operation: "insertDataExtensionRowSet",
+            name: "payload",
+            expected: "array",
+            found: "an object"
+        }
+    );
+}
+
+#[test]
+fn dotted_fields_and_the_payload_must_agree() {
+    let error = refused(
+        "createEmailDefinition",
+        json!({"definitionKey": "k", "name": "n", "content.customerKey": "e", "payload": {"content": "text"}}),
+    );
+    assert!(
+        error
+            .to_string()
+            .contains("cannot nest under \"content\", which payload sets to a non-object"),
+        "{error}"
+    );
+    let error = refused(
+        "createEmailDefinition",
+        json!({"definitionKey": "k", "name": "n", "content.customerKey": "a", "payload": {"content": {"customerKey": "b"}}}),
+    );
+    assert_eq!(
+        error,
+        ValidationError::InvalidValue {
+            operation: "createEmailDefinition",
+            name: "content.customerKey",
+            problem: "is given both as a parameter and inside payload".into()
+        }
+    );
+}
+
+#[test]
+fn empty_and_dot_path_segments_are_refused() {
+    for segment in ["", ".", ".."] {
+        let error = refused("deleteAsset", json!({ "assetId": segment }));
+        assert!(
+            matches!(
+                error,
+                ValidationError::InvalidValue {
+                    name: "assetId",
+                    ..
+                }
+            ),
+            "{segment:?}: {error:?}"
+        );
+        assert!(error.to_string().contains("path segment"), "{error}");
+    }
+}
+
+#[test]
+fn integers_and_ids_accept_only_their_types() {
+    for (value, found) in [(json!(1.5), "a number"), (json!("42"), "a string")] {
+        assert_eq!(
+            refused("getCampaigns", json!({ "page": value })),
+            ValidationError::WrongType {
+                operation: "getCampaigns",
+                name: "page",
+                expected: "integer",
+                found
+            }
+        );
+    }
+    for (value, found) in [(json!(true), "a boolean"), (json!({"id": 1}), "an object")] {
+        assert_eq!(
+            refused("deleteCampaign", json!({ "campaignId": value })),
+            ValidationError::WrongType {
+                operation: "deleteCampaign",
+                name: "campaignId",
+                expected: "string or integer",
+                found
+            }
+        );
+    }
+    let op = catalog::lookup("deleteCampaign").unwrap();
+    assert_eq!(
+        op.build_request(&json!({"campaignId": 42})).unwrap().path,
+        "/hub/v1/campaigns/42"
+    );
+}
+
+#[test]
+fn null_parameters_and_null_values_count_as_not_given() {
+    let op = catalog::lookup("getCampaigns").unwrap();
+    let request = op.build_request(&serde_json::Value::Null).unwrap();
+    assert!(request.query.is_empty());
+    assert_eq!(request.body, None);
+    let request = op.build_request(&json!({"page": null})).unwrap();
+    assert!(request.query.is_empty());
+
+    let op = catalog::lookup("createCampaign").unwrap();
+    let request = op
+        .build_request(&json!({"name": "x", "description": null, "payload": null}))
+        .unwrap();
+    assert_eq!(request.body, Some(json!({"name": "x"})));
+    for params in [serde_json::Value::Null, json!({"name": null})] {
+        assert!(
+            matches!(
+                op.build_request(&params),
+                Err(ValidationError::MissingParameter { name: "name", .. })
+            ),
+            "{params}"
+        );
+    }
+    // A null inside the payload does not satisfy a required field either.
+    assert!(matches!(
+        op.build_request(&json!({"payload": {"name": null}})),
+        Err(ValidationError::MissingParameter { name: "name", .. })
+    ));
 }

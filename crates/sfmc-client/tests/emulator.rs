@@ -83,7 +83,7 @@ async fn a_50200_block_is_not_retried() {
         .send()
         .await
         .unwrap_err();
-    assert!(matches!(error, ClientError::Blocked(_)), "{error:?}");
+    assert!(matches!(error, ClientError::Blocked { .. }), "{error:?}");
     assert_eq!(emulator.stats().api_requests, 1);
 }
 

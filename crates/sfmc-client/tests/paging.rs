@@ -175,3 +175,132 @@ async fn an_error_ends_the_stream_with_it() {
     assert_eq!(results.len(), 3);
     assert!(results[2].as_ref().unwrap_err().is_rejection());
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_page_in_the_path_is_the_one_paging_moves_on() {
+    let server = Server::answering(|seen| {
+        let page = page_of(seen);
+        Reply::json(
+            200,
+            json!({"count": 5, "page": page, "pageSize": 2, "items": slice(page)}),
+        )
+    })
+    .await;
+    let (client, _) = server.client();
+    let items: Vec<Value> = client
+        .request(Method::GET, "/hub/v1/campaigns?$page=2&$pageSize=2")
+        .items_detected()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(items.len(), 3, "pages 2 and 3: {items:?}");
+    let queries: Vec<_> = server
+        .seen()
+        .into_iter()
+        .map(|s| s.query.unwrap_or_default())
+        .collect();
+    assert_eq!(
+        queries,
+        ["%24page=2&%24pageSize=2", "%24pageSize=2&%24page=3"]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_server_ignoring_the_page_number_ends_the_stream_with_an_error() {
+    // Page 1 whatever is asked for, and it says so.
+    let server = Server::answering(|_| {
+        Reply::json(
+            200,
+            json!({"count": 9, "page": 1, "pageSize": 2, "items": slice(1)}),
+        )
+    })
+    .await;
+    let (client, _) = server.client();
+    let op = catalog::lookup("getCampaigns").unwrap();
+    let results: Vec<_> = client
+        .call_all(op, &json!({"pageSize": 2}))
+        .unwrap()
+        .collect()
+        .await;
+    assert_eq!(results.len(), 3, "two items, then the error: {results:?}");
+    let error = results[2].as_ref().unwrap_err();
+    assert!(error.is_unavailable(), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("asked for page 2, the answer is page 1"),
+        "{error}"
+    );
+    assert_eq!(server.seen().len(), 2);
+
+    // Page 1 whatever is asked for, without saying which: the requested numbers reach the total.
+    let server = Server::answering(|_| {
+        Reply::json(200, json!({"count": 5, "pageSize": 2, "items": slice(1)}))
+    })
+    .await;
+    let (client, _) = server.client();
+    let items: Vec<Value> = client
+        .call_all(op, &json!({"pageSize": 2}))
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(items.len(), 6);
+    assert_eq!(
+        server.seen().iter().map(page_of).collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_next_link_cycle_ends_the_stream_with_an_error() {
+    const ROWS: &str = "/data/v1/customobjectdata/key/loop/rowset";
+    // 1 → 2 → 3 → 2 → …
+    let server = Server::answering(|seen| {
+        let next = match page_of(seen) {
+            1 | 3 => 2,
+            _ => 3,
+        };
+        Reply::json(
+            200,
+            json!({"links": {"next": format!("{ROWS}?$page={next}&$pageSize=2")}, "items": slice(1)}),
+        )
+    })
+    .await;
+    let (client, _) = server.client();
+    let results: Vec<_> = client
+        .data_extensions()
+        .rows("loop", None, Some(2))
+        .collect()
+        .await;
+    assert_eq!(results.len(), 7, "three pages of two, then the error");
+    let error = results[6].as_ref().unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("leads back to a page already read"),
+        "{error}"
+    );
+    assert_eq!(
+        server.seen().iter().map(page_of).collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
+
+    // A page linking to itself.
+    let server = Server::answering(|_| {
+        Reply::json(
+            200,
+            json!({"links": {"next": format!("{ROWS}?$pageSize=2")}, "items": slice(1)}),
+        )
+    })
+    .await;
+    let (client, _) = server.client();
+    let results: Vec<_> = client
+        .data_extensions()
+        .rows("loop", None, Some(2))
+        .collect()
+        .await;
+    assert_eq!(results.len(), 3);
+    assert!(results[2].is_err());
+    assert_eq!(server.seen().len(), 1);
+}

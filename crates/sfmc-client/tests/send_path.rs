@@ -98,7 +98,7 @@ async fn temporarily_blocked_is_not_retried() {
         .send()
         .await
         .unwrap_err();
-    assert!(matches!(error, ClientError::Blocked(_)), "{error:?}");
+    assert!(matches!(error, ClientError::Blocked { .. }), "{error:?}");
     assert!(error.is_unavailable());
     assert!(error.to_string().contains("temporarily blocked"), "{error}");
     assert_eq!(server.seen().len(), 1);
@@ -163,8 +163,19 @@ async fn the_deadline_bounds_a_stalled_answer() {
     assert!(error.is_unavailable());
 }
 
+/// Tokio time (paused in these tests) since `since`.
+#[allow(clippy::disallowed_methods)] // paused tokio time, advanced by the runtime
+fn elapsed(since: tokio::time::Instant) -> Duration {
+    since.elapsed()
+}
+
+#[allow(clippy::disallowed_methods)] // paused tokio time, advanced by the runtime
+fn now() -> tokio::time::Instant {
+    tokio::time::Instant::now()
+}
+
 #[tokio::test(start_paused = true)]
-async fn the_deadline_bounds_retry_waits_and_names_the_last_failure() {
+async fn a_wait_past_the_deadline_is_not_started_and_the_last_failure_is_named() {
     let server = Server::answering(|_| {
         Reply::error(429, 50100, "Rate limit exceeded").with_retry_after("30")
     })
@@ -174,15 +185,77 @@ async fn the_deadline_bounds_retry_waits_and_names_the_last_failure() {
         ..ClientConfig::default()
     };
     let (client, _) = server.client_with(config);
+    let started = now();
     let error = client.request(Method::GET, "/x").send().await.unwrap_err();
+    // Before: the call slept until the deadline. Now it fails at once.
+    assert!(
+        elapsed(started) < Duration::from_millis(100),
+        "{:?}",
+        elapsed(started)
+    );
     let ClientError::Deadline {
         last: Some(last), ..
     } = &error
     else {
         panic!("{error:?}")
     };
-    assert!(matches!(**last, ClientError::RateLimited(_)), "{last:?}");
+    assert!(
+        matches!(**last, ClientError::RateLimited { .. }),
+        "{last:?}"
+    );
+    assert_eq!(error.retry_after(), Some(Duration::from_secs(30)));
     assert!(error.to_string().contains("Rate limit exceeded"), "{error}");
+    assert!(error.is_unavailable());
+    assert_eq!(server.seen().len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_after_zero_still_waits_the_first_backoff_step() {
+    let server = Server::scripted(vec![
+        Reply::error(429, 50100, "Rate limit exceeded").with_retry_after("0"),
+        Reply::json(200, json!({})),
+    ])
+    .await;
+    let (client, _) = server.client();
+    client.request(Method::GET, "/x").send().await.unwrap();
+    let seen = server.seen();
+    assert_eq!(seen.len(), 2);
+    let waited = seen[1].at - seen[0].at;
+    let initial = RetryPolicy::default().initial_backoff;
+    assert!(
+        waited >= initial && waited < initial + Duration::from_millis(100),
+        "{waited:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn throttling_errors_keep_the_wait_asked_for() {
+    // Retried until the attempts run out: the last 429's Retry-After is kept.
+    let server = Server::answering(|_| {
+        Reply::error(429, 50100, "Rate limit exceeded").with_retry_after("1")
+    })
+    .await;
+    let (client, _) = server.client();
+    let error = client.request(Method::GET, "/x").send().await.unwrap_err();
+    assert!(
+        matches!(error, ClientError::RateLimited { .. }),
+        "{error:?}"
+    );
+    assert_eq!(error.retry_after(), Some(Duration::from_secs(1)));
+    assert_eq!(
+        server.seen().len(),
+        RetryPolicy::default().max_attempts as usize
+    );
+    assert!(error.to_string().contains("Retry-After 1 s"), "{error}");
+    // Never retried: the block's Retry-After is kept.
+    let server = Server::scripted(vec![
+        Reply::error(429, 50200, "Your requests are temporarily blocked.").with_retry_after("120"),
+    ])
+    .await;
+    let (client, _) = server.client();
+    let error = client.request(Method::GET, "/x").send().await.unwrap_err();
+    assert!(matches!(error, ClientError::Blocked { .. }), "{error:?}");
+    assert_eq!(error.retry_after(), Some(Duration::from_secs(120)));
     assert_eq!(server.seen().len(), 1);
 }
 

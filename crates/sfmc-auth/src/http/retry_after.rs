@@ -1,4 +1,6 @@
-//! `Retry-After` (RFC 9110 §10.2.3): a number of seconds or an HTTP date, read into a wait.
+//! `Retry-After` (RFC 9110 §10.2.3): a number of seconds or an HTTP date, read into a wait; and
+//! the retry timing shared by the token refresh and the API client ([`backoff_schedule`],
+//! [`retry_delay`]).
 //!
 //! The date form needs "now"; it is passed in (Unix milliseconds) so that reading stays a pure
 //! function. The endpoint passes the answer's own `Date` header when it has one, so the wait does
@@ -6,6 +8,7 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
+use backon::ExponentialBuilder;
 use reqwest::header::{DATE, HeaderMap, RETRY_AFTER};
 
 /// The longest wait taken from a server: anything longer is cut to this.
@@ -35,6 +38,29 @@ pub fn retry_after_of(headers: &HeaderMap, local_now_ms: impl FnOnce() -> u64) -
         .and_then(unix_ms)
         .unwrap_or_else(local_now_ms);
     parse_retry_after(value, now_ms)
+}
+
+/// The backoff between retries: doubling from `initial` up to `max`, each wait between half and
+/// all of its step ("equal jitter"), without a limit on the number of waits (bound it with
+/// `with_max_times`, or by a deadline).
+pub fn backoff_schedule(initial: Duration, max: Duration) -> ExponentialBuilder {
+    ExponentialBuilder::new()
+        .with_min_delay(initial / 2)
+        .with_max_delay(max / 2)
+        .with_factor(2.0)
+        .with_jitter()
+        .without_max_times()
+}
+
+/// The wait before the next try: the server's `Retry-After` when it gave one, but never less
+/// than `initial` (a `Retry-After: 0` or a date gone by still waits the first backoff step),
+/// else the `backoff` step.
+pub fn retry_delay(
+    retry_after: Option<Duration>,
+    backoff: Duration,
+    initial: Duration,
+) -> Duration {
+    retry_after.map_or(backoff, |asked| asked.max(initial))
 }
 
 /// An HTTP date as Unix milliseconds.
@@ -86,6 +112,29 @@ mod tests {
         let far = parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", 0);
         assert_eq!(far, Some(MAX_RETRY_AFTER));
         assert_eq!(parse_retry_after("Wed, 32 Oct 2015 07:28:00 GMT", 0), None);
+    }
+
+    #[test]
+    fn retry_after_is_floored_at_the_first_step() {
+        let initial = Duration::from_millis(500);
+        let backoff = Duration::from_millis(700);
+        assert_eq!(retry_delay(Some(Duration::ZERO), backoff, initial), initial);
+        assert_eq!(
+            retry_delay(Some(Duration::from_secs(5)), backoff, initial),
+            Duration::from_secs(5)
+        );
+        assert_eq!(retry_delay(None, backoff, initial), backoff);
+    }
+
+    #[test]
+    fn the_schedule_doubles_within_bounds() {
+        use backon::BackoffBuilder;
+        let (initial, max) = (Duration::from_millis(500), Duration::from_secs(10));
+        let waits: Vec<_> = backoff_schedule(initial, max).build().take(8).collect();
+        for (n, wait) in waits.iter().enumerate() {
+            let step = initial.saturating_mul(1 << n).min(max);
+            assert!(*wait >= step / 2 && *wait <= step, "{n}: {wait:?}");
+        }
     }
 
     #[test]

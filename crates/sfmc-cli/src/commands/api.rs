@@ -3,9 +3,10 @@
 //! `..` segments are refused so the token never goes to another host.
 
 use clap::Args;
-use sfmc_client::{ApiRequest, Method, check_path};
+use sfmc_client::catalog::{HttpMethod, UnknownMethod};
+use sfmc_client::{ApiRequest, check_path};
 
-use super::call::{Pages, failure, read_json, send_and_print};
+use super::call::{Pages, read_json, send_and_print};
 use crate::cli::ConnectionArgs;
 use crate::exit::Failure;
 
@@ -14,7 +15,7 @@ use crate::exit::Failure;
 pub struct ApiArgs {
     /// GET, POST, PUT, PATCH or DELETE.
     pub method: String,
-    /// The path under the REST instance URL, e.g. /hub/v1/campaigns (a ?query is kept).
+    /// The path under the REST instance URL, e.g. /hub/v1/campaigns (a ?query joins the --query pairs).
     pub path: String,
     /// The JSON body: JSON text, @FILE, or - for stdin.
     #[arg(long, value_name = "JSON | @FILE | -")]
@@ -43,20 +44,12 @@ pub async fn run(args: &ApiArgs) -> Result<(), Failure> {
 
 /// The request the arguments describe, every part checked.
 fn build(args: &ApiArgs) -> Result<ApiRequest, Failure> {
-    let method = match args.method.to_ascii_uppercase().as_str() {
-        "GET" => Method::GET,
-        "POST" => Method::POST,
-        "PUT" => Method::PUT,
-        "PATCH" => Method::PATCH,
-        "DELETE" => Method::DELETE,
-        other => {
-            return Err(Failure::config(format!(
-                "method {other:?} is not one of GET, POST, PUT, PATCH, DELETE"
-            )));
-        }
-    };
-    check_path(&args.path).map_err(failure)?;
-    let mut request = ApiRequest::new(method, args.path.clone());
+    let method: HttpMethod = args
+        .method
+        .parse()
+        .map_err(|e: UnknownMethod| Failure::config(e.to_string()))?;
+    check_path(&args.path)?;
+    let mut request = ApiRequest::new(method.to_method(), args.path.clone());
     for pair in &args.query {
         let (name, value) = pair
             .split_once('=')

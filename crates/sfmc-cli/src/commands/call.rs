@@ -1,21 +1,20 @@
 //! `sfmc call OPERATION [JSON | @FILE | -]`: runs a catalog operation by its connector name;
 //! `--list` (and `--list --json`, with a JSON Schema each) lists them. Also the pieces `sfmc api`
-//! shares: reading JSON input, opening a client, and exit codes for client errors.
+//! shares: reading JSON input, opening a client, sending and printing.
 //!
 //! Everything about the input is checked before the connection is opened (and before a secret
 //! is asked for): unknown operations and parameters, missing or mistyped ones, invalid JSON.
 
-use std::io::Read;
-
 use clap::Args;
 use futures_util::TryStreamExt;
 use serde_json::Value;
-use sfmc_client::catalog::{self, Operation, Paging};
-use sfmc_client::{ApiRequest, Client, ClientError, ErrorClass};
+use sfmc_client::catalog::{self, Paging};
+use sfmc_client::{ApiRequest, Client, ClientError};
 
 use crate::cli::ConnectionArgs;
 use crate::connection::Connection;
 use crate::exit::Failure;
+use crate::input::{InputError, read_bounded_text};
 use crate::output;
 
 /// The largest JSON input read from a file or stdin.
@@ -50,14 +49,14 @@ pub async fn run(args: &CallArgs) -> Result<(), Failure> {
         return list(args.json);
     }
     let name = args.operation.as_deref().unwrap_or_default();
-    let op = catalog::lookup(name).map_err(|e| Failure::config(e.to_string()))?;
+    let op = catalog::lookup(name).map_err(ClientError::from)?;
     let params = match &args.input {
         Some(input) => read_json(input, "the parameters")?,
         None => Value::Null,
     };
     let request = op
         .build_request(&params)
-        .map_err(|e| Failure::config(e.to_string()))?
+        .map_err(ClientError::from)?
         .into_api_request();
     let pages = if args.all && op.paging != Paging::None {
         Pages::All(op.paging)
@@ -86,18 +85,16 @@ pub(crate) async fn send_and_print(
 ) -> Result<(), Failure> {
     let (connection, client) = open(args).await?;
     let answer = match pages {
-        Pages::One => client.send(request).await.map_err(failure)?.json(),
+        Pages::One => client.send(request).await?.json(),
         Pages::All(style) => Value::Array(
             sfmc_client::paging::items(client, request, style)
                 .try_collect()
-                .await
-                .map_err(failure)?,
+                .await?,
         ),
         Pages::Detected => Value::Array(
             sfmc_client::paging::detected_items(client, request)
                 .try_collect()
-                .await
-                .map_err(failure)?,
+                .await?,
         ),
     };
     output::json(&answer)?;
@@ -109,7 +106,7 @@ fn list(json: bool) -> Result<(), Failure> {
     let operations = catalog::operations();
     if json {
         return output::json(&Value::Array(
-            operations.iter().map(Operation::describe).collect(),
+            operations.iter().map(|op| op.describe()).collect(),
         ));
     }
     let width = operations.iter().map(|op| op.name.len()).max().unwrap_or(0);
@@ -131,54 +128,30 @@ fn list(json: bool) -> Result<(), Failure> {
 /// Reads JSON from `arg`: the text itself, `@FILE`, or `-` for stdin. Errors name `what` and
 /// the position of the problem.
 pub(crate) fn read_json(arg: &str, what: &str) -> Result<Value, Failure> {
+    let bounded = |read: Result<String, InputError>, name: &str| {
+        read.map_err(|e| Failure::config(format!("{what}: {name} {e}")))
+    };
     let (text, source) = if arg == "-" {
-        (
-            read_bounded(std::io::stdin().lock(), "stdin")?,
-            "stdin".to_owned(),
-        )
+        let stdin = read_bounded_text(std::io::stdin().lock(), MAX_INPUT);
+        (bounded(stdin, "stdin")?, "stdin")
     } else if let Some(path) = arg.strip_prefix('@') {
         let file = std::fs::File::open(path)
             .map_err(|e| Failure::config(format!("{what}: cannot open {path}: {e}")))?;
-        (read_bounded(file, path)?, path.to_owned())
+        (bounded(read_bounded_text(file, MAX_INPUT), path)?, path)
     } else {
-        (arg.to_owned(), "the argument".to_owned())
+        (arg.to_owned(), "the argument")
     };
     serde_json::from_str(&text)
         .map_err(|e| Failure::config(format!("{what}: invalid JSON in {source}: {e}")))
 }
 
-fn read_bounded(reader: impl Read, name: &str) -> Result<String, Failure> {
-    let mut text = String::new();
-    reader
-        .take(MAX_INPUT + 1)
-        .read_to_string(&mut text)
-        .map_err(|e| Failure::config(format!("cannot read {name}: {e}")))?;
-    if text.len() as u64 > MAX_INPUT {
-        return Err(Failure::config(format!(
-            "{name} is larger than {MAX_INPUT} bytes"
-        )));
-    }
-    Ok(text)
-}
-
 /// Opens the connection and a client over it (same manager, business unit and HTTP pool).
 pub(crate) async fn open(args: &ConnectionArgs) -> Result<(Connection, Client), Failure> {
     let connection = Connection::open(args).await?;
-    let client = Client::new(
+    let client = Client::from_handle(
         connection.manager.clone(),
-        connection.handle.settings().clone(),
+        connection.handle.clone(),
         connection.http.client()?,
     );
     Ok((connection, client))
-}
-
-/// The exit code of a client error, by what the caller should do: 2 fix the input, 3 rejected
-/// by Marketing Cloud (its message and errorcode are in the text), 4 unavailable.
-pub(crate) fn failure(error: ClientError) -> Failure {
-    let message = error.to_string();
-    match error.class() {
-        ErrorClass::InvalidInput => Failure::config(message),
-        ErrorClass::Rejection => Failure::rejected(message),
-        _ => Failure::unavailable(message),
-    }
 }

@@ -91,8 +91,13 @@ impl Operation {
         }
         let mut path = self.path.to_owned();
         let mut query = Vec::new();
-        let mut body = self.initial_body(given)?;
-        for param in self.params {
+        let (mut fields, whole) = self.initial_body(given)?;
+        // The payload is the body to start from (read once, by `initial_body`).
+        for param in self
+            .params
+            .iter()
+            .filter(|p| p.location != Location::Payload)
+        {
             let value = match (
                 given.get(param.name).filter(|v| !v.is_null()),
                 param.default,
@@ -100,9 +105,7 @@ impl Operation {
                 (Some(value), _) => self.checked(param, value)?.clone(),
                 (None, Some(_))
                     if param.location == Location::Body
-                        && body
-                            .as_ref()
-                            .is_some_and(|b| dotted(b, param.wire_name()).is_some()) =>
+                        && dotted(&fields, param.wire_name()).is_some() =>
                 {
                     continue;
                 }
@@ -115,10 +118,15 @@ impl Operation {
                     path = path.replace(&format!("{{{}}}", param.name), &text);
                 }
                 Location::Query => query.push((param.wire_name().to_owned(), scalar_text(&value))),
-                Location::Body => self.set_body_field(&mut body, param, value)?,
+                Location::Body => self.set_body_field(&mut fields, param, value)?,
                 Location::Payload => {}
             }
         }
+        let body = match whole {
+            Some(whole) => Some(whole),
+            None if self.has_body_fields() => Some(Value::Object(fields)),
+            None => None,
+        };
         self.check_required(given, body.as_ref())?;
         Ok(OperationRequest {
             operation: self,
@@ -134,12 +142,7 @@ impl Operation {
         value: &'v Value,
     ) -> Result<&'v Value, ValidationError> {
         if !type_fits(param.ty, value) {
-            return Err(ValidationError::WrongType {
-                operation: self.name,
-                name: param.name,
-                expected: param.ty.as_str(),
-                found: json_type(value),
-            });
+            return Err(self.wrong_type(param, value));
         }
         if let Some(text) = value.as_str() {
             let chars = text.chars().count();
@@ -153,6 +156,15 @@ impl Operation {
         Ok(value)
     }
 
+    fn wrong_type(&self, param: &'static Param, value: &Value) -> ValidationError {
+        ValidationError::WrongType {
+            operation: self.name,
+            name: param.name,
+            expected: param.ty.as_str(),
+            found: json_type(value),
+        }
+    }
+
     fn invalid(&self, param: &'static Param, problem: String) -> ValidationError {
         ValidationError::InvalidValue {
             operation: self.name,
@@ -161,25 +173,33 @@ impl Operation {
         }
     }
 
-    /// The body to start from: the `payload` parameter, else an empty object when the operation
-    /// has body fields, else none.
-    fn initial_body(&self, given: &Map<String, Value>) -> Result<Option<Value>, ValidationError> {
-        let payload = self.params.iter().find(|p| p.location == Location::Payload);
-        match (payload, given.get("payload").filter(|v| !v.is_null())) {
-            (Some(param), Some(value)) => Ok(Some(self.checked(param, value)?.clone())),
-            _ if self
-                .params
-                .iter()
-                .any(|p| matches!(p.location, Location::Body | Location::Payload)) =>
-            {
-                let needs_array = payload.is_some_and(|p| p.ty == ParamType::Array);
-                Ok(Some(if needs_array {
-                    Value::Array(Vec::new())
-                } else {
-                    Value::Object(Map::new())
-                }))
+    /// Whether the operation has named body fields (then its body is an object).
+    fn has_body_fields(&self) -> bool {
+        self.params.iter().any(|p| p.location == Location::Body)
+    }
+
+    /// The body to start from: for an operation with body fields, the object they are set into
+    /// (the `payload` parameter, which must then be an object, else empty); otherwise the whole
+    /// body (the `payload`, else an empty one of its type, or none).
+    fn initial_body(
+        &self,
+        given: &Map<String, Value>,
+    ) -> Result<(Map<String, Value>, Option<Value>), ValidationError> {
+        let Some(param) = self.params.iter().find(|p| p.location == Location::Payload) else {
+            return Ok((Map::new(), None));
+        };
+        let payload = given.get(param.name).filter(|v| !v.is_null());
+        match payload {
+            // Named fields are set into it: only an object will do (the catalog gives such a
+            // payload the type `object`; a test checks every entry).
+            Some(Value::Object(object)) if self.has_body_fields() => Ok((object.clone(), None)),
+            Some(other) if self.has_body_fields() => Err(self.wrong_type(param, other)),
+            None if self.has_body_fields() => Ok((Map::new(), None)),
+            Some(value) => Ok((Map::new(), Some(self.checked(param, value)?.clone()))),
+            None if param.ty == ParamType::Array => {
+                Ok((Map::new(), Some(Value::Array(Vec::new()))))
             }
-            _ => Ok(None),
+            None => Ok((Map::new(), Some(Value::Object(Map::new())))),
         }
     }
 
@@ -198,18 +218,12 @@ impl Operation {
     /// Sets `value` at the parameter's dotted wire path, creating objects on the way.
     fn set_body_field(
         &self,
-        body: &mut Option<Value>,
+        fields: &mut Map<String, Value>,
         param: &'static Param,
         value: Value,
     ) -> Result<(), ValidationError> {
-        let Some(Value::Object(root)) = body else {
-            return Err(self.invalid(
-                param,
-                "cannot be combined with a payload that is not an object".into(),
-            ));
-        };
         let mut keys = param.wire_name().split('.').peekable();
-        let mut node = root;
+        let mut node = fields;
         while let Some(key) = keys.next() {
             if keys.peek().is_none() {
                 if node.contains_key(key) {
@@ -242,9 +256,10 @@ impl Operation {
     ) -> Result<(), ValidationError> {
         for param in self.params.iter().filter(|p| p.required) {
             let present = match param.location {
-                Location::Body => {
-                    body.is_some_and(|b| dotted(b, param.wire_name()).is_some_and(|v| !v.is_null()))
-                }
+                Location::Body => body
+                    .and_then(Value::as_object)
+                    .and_then(|fields| dotted(fields, param.wire_name()))
+                    .is_some_and(|v| !v.is_null()),
                 _ => given.get(param.name).is_some_and(|v| !v.is_null()) || param.default.is_some(),
             };
             if !present {
@@ -260,8 +275,15 @@ impl Operation {
 }
 
 /// The value at a dotted path of an object.
-fn dotted<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
-    path.split('.').try_fold(value, |node, key| node.get(key))
+fn dotted<'v>(object: &'v Map<String, Value>, path: &str) -> Option<&'v Value> {
+    let (first, rest) = path
+        .split_once('.')
+        .map_or((path, None), |(f, r)| (f, Some(r)));
+    let value = object.get(first)?;
+    match rest {
+        None => Some(value),
+        Some(rest) => rest.split('.').try_fold(value, |node, key| node.get(key)),
+    }
 }
 
 /// A scalar as query or path text: strings as they are, other JSON as JSON.

@@ -12,8 +12,6 @@ mod docs;
 mod error;
 mod schema;
 
-use std::sync::LazyLock;
-
 pub use build::{OperationRequest, encode_segment};
 pub use docs::markdown;
 pub use error::ValidationError;
@@ -34,6 +32,9 @@ pub enum HttpMethod {
 }
 
 impl HttpMethod {
+    /// Every method, in this order.
+    pub const ALL: [Self; 5] = [Self::Get, Self::Post, Self::Put, Self::Patch, Self::Delete];
+
     /// The method for `reqwest`.
     pub fn to_method(self) -> reqwest::Method {
         match self {
@@ -54,6 +55,23 @@ impl HttpMethod {
             Self::Patch => "PATCH",
             Self::Delete => "DELETE",
         }
+    }
+}
+
+/// A method name that is not one of [`HttpMethod::ALL`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("method {0:?} is not one of GET, POST, PUT, PATCH, DELETE")]
+pub struct UnknownMethod(pub String);
+
+impl std::str::FromStr for HttpMethod {
+    type Err = UnknownMethod;
+
+    /// `GET`, `post`, … (any case).
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|method| method.as_str().eq_ignore_ascii_case(text))
+            .ok_or_else(|| UnknownMethod(text.to_owned()))
     }
 }
 
@@ -283,19 +301,13 @@ impl Operation {
 }
 
 /// Every operation, in catalog order (by family, then as the connector lists them).
-pub fn operations() -> &'static [Operation] {
-    static ALL: LazyLock<Vec<Operation>> = LazyLock::new(|| {
-        crate::ops::FAMILIES
-            .iter()
-            .flat_map(|family| family.iter().copied())
-            .collect()
-    });
-    &ALL
+pub fn operations() -> &'static [&'static Operation] {
+    &crate::ops::OPERATIONS
 }
 
 /// The operation called `name` (exact, case-sensitive as the connector spells it).
 pub fn find(name: &str) -> Option<&'static Operation> {
-    operations().iter().find(|op| op.name == name)
+    operations().iter().copied().find(|op| op.name == name)
 }
 
 /// The operation called `name`, or a [`ValidationError::UnknownOperation`] with a "did you

@@ -1,9 +1,13 @@
 //! JSON Schemas from the catalog: [`Operation::json_schema`] describes an operation's
 //! parameters object (draft 2020-12), for `sfmc call --list --json`, the gateway and MCP tools.
+//!
+//! The schema accepts what [`Operation::build_request`] accepts: a required body field may come
+//! as its parameter or inside `payload`, so it is not in `required` but in an `allOf` of
+//! `anyOf`s ("the parameter, or a payload holding it").
 
 use serde_json::{Map, Value, json};
 
-use super::{Operation, Param, ParamType};
+use super::{Location, Operation, Param, ParamType};
 
 fn type_schema(ty: ParamType) -> Value {
     match ty {
@@ -36,22 +40,37 @@ fn param_schema(param: &Param) -> Value {
     schema
 }
 
+/// A schema requiring the dotted `path` inside an object (`content.customerKey` →
+/// `{"required":["content"],"properties":{"content":{"required":["customerKey"]}}}`).
+fn nested_required(path: &str) -> Value {
+    match path.split_once('.') {
+        None => json!({"required": [path]}),
+        Some((first, rest)) => json!({
+            "required": [first],
+            "properties": {first: nested_required(rest)},
+        }),
+    }
+}
+
 impl Operation {
     /// The JSON Schema of this operation's parameters object: one property per parameter
-    /// (dotted names as they are), `required`, no other properties.
+    /// (dotted names as they are), no other properties; `required` lists what must be given
+    /// as a parameter, and each required body field of an operation with a `payload` is
+    /// required as the parameter or inside the payload (`allOf` of `anyOf`s).
     pub fn json_schema(&self) -> Value {
         let properties: Map<String, Value> = self
             .params
             .iter()
             .map(|p| (p.name.to_owned(), param_schema(p)))
             .collect();
-        let required: Vec<&str> = self
+        let has_payload = self.params.iter().any(|p| p.location == Location::Payload);
+        let (in_payload, required): (Vec<&Param>, Vec<&Param>) = self
             .params
             .iter()
             .filter(|p| p.required && p.default.is_none())
-            .map(|p| p.name)
-            .collect();
-        json!({
+            .partition(|p| has_payload && p.location == Location::Body);
+        let required: Vec<&str> = required.iter().map(|p| p.name).collect();
+        let mut schema = json!({
             "$schema": "https://json-schema.org/draft/2020-12/schema",
             "title": self.name,
             "description": self.summary,
@@ -59,7 +78,23 @@ impl Operation {
             "properties": properties,
             "required": required,
             "additionalProperties": false,
-        })
+        });
+        if !in_payload.is_empty() {
+            let either: Vec<Value> = in_payload
+                .iter()
+                .map(|p| {
+                    json!({"anyOf": [
+                        {"required": [p.name]},
+                        {
+                            "required": ["payload"],
+                            "properties": {"payload": nested_required(p.wire_name())},
+                        },
+                    ]})
+                })
+                .collect();
+            schema["allOf"] = Value::Array(either);
+        }
+        schema
     }
 
     /// A JSON description of the operation with its schema (one entry of

@@ -2,10 +2,11 @@
 //! `updateAsset`, `deleteAsset`, and their typed methods.
 
 use futures_util::stream::BoxStream;
+use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{ListOptions, NO_BODY, Page, call, operation, params, stream_all};
+use super::{ListOptions, NO_BODY, Page, call, list, list_all, params};
 use crate::catalog::{HttpMethod, Operation, Paging, Param, ParamType};
 use crate::client::Client;
 use crate::error::ClientError;
@@ -32,117 +33,121 @@ const PAYLOAD: Param = Param::payload(
     "The asset as JSON (`views`, `data`, `meta`, …); the parameters above are set into it.",
 );
 
-/// The asset family's catalog entries.
-pub(crate) static OPERATIONS: &[Operation] = &[
-    Operation {
-        name: "getAssets",
-        family: "assets",
-        summary: "Lists Content Builder assets, optionally filtered.",
-        method: HttpMethod::Get,
-        path: "/asset/v1/content/assets",
-        params: &[
-            Param::query("page", "$page", ParamType::Integer, "Page number, from 1."),
-            Param::query(
-                "pageSize",
-                "$pagesize",
-                ParamType::Integer,
-                "Assets per page.",
-            ),
-            Param::query(
-                "orderBy",
-                "$orderBy",
-                ParamType::String,
-                "Sort order, e.g. `name asc`.",
-            ),
-            Param::query(
-                "filter",
-                "$filter",
-                ParamType::String,
-                "A filter, e.g. `name eq 'Welcome'` or `assetType.name eq 'htmlemail'`.",
-            ),
-            Param::query(
-                "fields",
-                "$fields",
-                ParamType::String,
-                "Comma-separated fields to return.",
-            ),
-        ],
-        read_only: true,
-        idempotent: true,
-        destructive: false,
-        paging: Paging::Page,
-        scope: "saved_content_read",
-        returns: "200 `{count, page, pageSize, items}`",
-    },
-    Operation {
-        name: "createAsset",
-        family: "assets",
-        summary: "Creates a Content Builder asset.",
-        method: HttpMethod::Post,
-        path: "/asset/v1/content/assets",
-        params: &[
-            Param::body("name", ParamType::String, "The asset's name.").required(),
-            Param::body(
-                "assetType.id",
-                ParamType::Integer,
-                "The asset type id (e.g. 208 for an HTML email).",
-            )
-            .required(),
-            Param::body(
-                "assetType.name",
-                ParamType::String,
-                "The asset type name (e.g. `htmlemail`).",
-            ),
-            DESCRIPTION,
-            CUSTOMER_KEY,
-            CONTENT,
-            CATEGORY_ID,
-            PAYLOAD,
-        ],
-        read_only: false,
-        idempotent: false,
-        destructive: false,
-        paging: Paging::None,
-        scope: "saved_content_write",
-        returns: "201 the asset, with its numeric `id`",
-    },
-    Operation {
-        name: "updateAsset",
-        family: "assets",
-        summary: "Changes fields of an asset.",
-        method: HttpMethod::Patch,
-        path: "/asset/v1/content/assets/{assetId}",
-        params: &[
-            ASSET_ID,
-            Param::body("name", ParamType::String, "The asset's name."),
-            DESCRIPTION,
-            CUSTOMER_KEY,
-            CONTENT,
-            CATEGORY_ID,
-            PAYLOAD,
-        ],
-        read_only: false,
-        idempotent: true,
-        destructive: true,
-        paging: Paging::None,
-        scope: "saved_content_write",
-        returns: "200 the asset",
-    },
-    Operation {
-        name: "deleteAsset",
-        family: "assets",
-        summary: "Deletes an asset.",
-        method: HttpMethod::Delete,
-        path: "/asset/v1/content/assets/{assetId}",
-        params: &[ASSET_ID],
-        read_only: false,
-        idempotent: true,
-        destructive: true,
-        paging: Paging::None,
-        scope: "saved_content_write",
-        returns: "200 `OK`",
-    },
-];
+/// `getAssets`.
+pub(crate) static GET_ASSETS: Operation = Operation {
+    name: "getAssets",
+    family: "assets",
+    summary: "Lists Content Builder assets, optionally filtered.",
+    method: HttpMethod::Get,
+    path: "/asset/v1/content/assets",
+    params: &[
+        Param::query("page", "$page", ParamType::Integer, "Page number, from 1."),
+        Param::query(
+            "pageSize",
+            "$pagesize",
+            ParamType::Integer,
+            "Assets per page.",
+        ),
+        Param::query(
+            "orderBy",
+            "$orderBy",
+            ParamType::String,
+            "Sort order, e.g. `name asc`.",
+        ),
+        Param::query(
+            "filter",
+            "$filter",
+            ParamType::String,
+            "A filter, e.g. `name eq 'Welcome'` or `assetType.name eq 'htmlemail'`.",
+        ),
+        Param::query(
+            "fields",
+            "$fields",
+            ParamType::String,
+            "Comma-separated fields to return.",
+        ),
+    ],
+    read_only: true,
+    idempotent: true,
+    destructive: false,
+    paging: Paging::Page,
+    scope: "saved_content_read",
+    returns: "200 `{count, page, pageSize, items}`",
+};
+
+/// `createAsset`.
+pub(crate) static CREATE_ASSET: Operation = Operation {
+    name: "createAsset",
+    family: "assets",
+    summary: "Creates a Content Builder asset.",
+    method: HttpMethod::Post,
+    path: "/asset/v1/content/assets",
+    params: &[
+        Param::body("name", ParamType::String, "The asset's name.").required(),
+        Param::body(
+            "assetType.id",
+            ParamType::Integer,
+            "The asset type id (e.g. 208 for an HTML email).",
+        )
+        .required(),
+        Param::body(
+            "assetType.name",
+            ParamType::String,
+            "The asset type name (e.g. `htmlemail`).",
+        ),
+        DESCRIPTION,
+        CUSTOMER_KEY,
+        CONTENT,
+        CATEGORY_ID,
+        PAYLOAD,
+    ],
+    read_only: false,
+    idempotent: false,
+    destructive: false,
+    paging: Paging::None,
+    scope: "saved_content_write",
+    returns: "201 the asset, with its numeric `id`",
+};
+
+/// `updateAsset`.
+pub(crate) static UPDATE_ASSET: Operation = Operation {
+    name: "updateAsset",
+    family: "assets",
+    summary: "Changes fields of an asset.",
+    method: HttpMethod::Patch,
+    path: "/asset/v1/content/assets/{assetId}",
+    params: &[
+        ASSET_ID,
+        Param::body("name", ParamType::String, "The asset's name."),
+        DESCRIPTION,
+        CUSTOMER_KEY,
+        CONTENT,
+        CATEGORY_ID,
+        PAYLOAD,
+    ],
+    read_only: false,
+    idempotent: true,
+    destructive: true,
+    paging: Paging::None,
+    scope: "saved_content_write",
+    returns: "200 the asset",
+};
+
+/// `deleteAsset`.
+pub(crate) static DELETE_ASSET: Operation = Operation {
+    name: "deleteAsset",
+    family: "assets",
+    summary: "Deletes an asset.",
+    method: HttpMethod::Delete,
+    path: "/asset/v1/content/assets/{assetId}",
+    params: &[ASSET_ID],
+    read_only: false,
+    idempotent: true,
+    destructive: true,
+    paging: Paging::None,
+    scope: "saved_content_write",
+    returns: "200 `OK`",
+};
 
 /// A Content Builder asset: the fields most callers use; everything else in `extra`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -195,33 +200,30 @@ impl<'a> Assets<'a> {
 
     /// One page of assets (`getAssets`; `options.filter` is the `$filter`).
     pub async fn list(&self, options: &ListOptions) -> Result<Page<Asset>, ClientError> {
-        let params = params(&options.params(true), NO_BODY)?;
-        call(self.client, operation(OPERATIONS, "getAssets"), params).await
+        list(self.client, &GET_ASSETS, options).await
     }
 
     /// Every asset matching `filter`, page after page.
     pub fn list_all(&self, filter: Option<&str>) -> BoxStream<'static, Result<Asset, ClientError>> {
-        let params = filter.map_or(Value::Null, |f| serde_json::json!({ "filter": f }));
-        stream_all(self.client, operation(OPERATIONS, "getAssets"), &params)
+        list_all(self.client, &GET_ASSETS, filter)
     }
 
     /// Creates an asset (`createAsset`).
     pub async fn create(&self, asset: &Asset) -> Result<Asset, ClientError> {
-        let params = params(&[], Some(asset))?;
-        call(self.client, operation(OPERATIONS, "createAsset"), params).await
+        let params = params([], Some(asset))?;
+        call(self.client, &CREATE_ASSET, params).await
     }
 
     /// Changes fields of asset `id` (`updateAsset`).
     pub async fn update(&self, id: i64, changes: &Asset) -> Result<Asset, ClientError> {
-        let params = params(&[("assetId", id.into())], Some(changes))?;
-        call(self.client, operation(OPERATIONS, "updateAsset"), params).await
+        let params = params([("assetId", id.into())], Some(changes))?;
+        call(self.client, &UPDATE_ASSET, params).await
     }
 
     /// Deletes asset `id` (`deleteAsset`).
     pub async fn delete(&self, id: i64) -> Result<(), ClientError> {
-        let params = params(&[("assetId", id.into())], NO_BODY)?;
-        self.client
-            .call_operation(operation(OPERATIONS, "deleteAsset"), &params)
+        let params = params([("assetId", id.into())], NO_BODY)?;
+        call::<IgnoredAny>(self.client, &DELETE_ASSET, params)
             .await
             .map(drop)
     }

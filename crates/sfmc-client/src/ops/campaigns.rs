@@ -2,10 +2,11 @@
 //! `deleteCampaign`, and their typed methods.
 
 use futures_util::stream::BoxStream;
+use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{ListOptions, NO_BODY, Page, call, id_text, operation, params, stream_all};
+use super::{ListOptions, NO_BODY, Page, call, id_text, list, list_all, params};
 use crate::catalog::{HttpMethod, Operation, Paging, Param, ParamType};
 use crate::client::Client;
 use crate::error::ClientError;
@@ -51,82 +52,86 @@ const PAYLOAD: Param = Param::payload(
     "The campaign as JSON; the parameters above are set into it.",
 );
 
-/// The campaign family's catalog entries.
-pub(crate) static OPERATIONS: &[Operation] = &[
-    Operation {
-        name: "getCampaigns",
-        family: "campaigns",
-        summary: "Lists campaigns, most recently modified first.",
-        method: HttpMethod::Get,
-        path: "/hub/v1/campaigns",
-        params: &[PAGE, PAGE_SIZE, ORDER_BY],
-        read_only: true,
-        idempotent: true,
-        destructive: false,
-        paging: Paging::Page,
-        scope: "campaign_read",
-        returns: "200 `{count, page, pageSize, items}`",
-    },
-    Operation {
-        name: "createCampaign",
-        family: "campaigns",
-        summary: "Creates a campaign.",
-        method: HttpMethod::Post,
-        path: "/hub/v1/campaigns",
-        params: &[
-            Param::body("name", ParamType::String, "The campaign's name.")
-                .required()
-                .max_len(128),
-            DESCRIPTION,
-            CODE,
-            COLOR,
-            FAVORITE,
-            PAYLOAD,
-        ],
-        read_only: false,
-        idempotent: false,
-        destructive: false,
-        paging: Paging::None,
-        scope: "campaign_write",
-        returns: "200/202 the campaign (`id` is a string)",
-    },
-    Operation {
-        name: "updateCampaign",
-        family: "campaigns",
-        summary: "Changes fields of a campaign.",
-        method: HttpMethod::Patch,
-        path: "/hub/v1/campaigns/{campaignId}",
-        params: &[
-            CAMPAIGN_ID,
-            Param::body("name", ParamType::String, "The campaign's name.").max_len(128),
-            DESCRIPTION,
-            CODE,
-            COLOR,
-            FAVORITE,
-            PAYLOAD,
-        ],
-        read_only: false,
-        idempotent: true,
-        destructive: true,
-        paging: Paging::None,
-        scope: "campaign_write",
-        returns: "200 the campaign",
-    },
-    Operation {
-        name: "deleteCampaign",
-        family: "campaigns",
-        summary: "Deletes a campaign.",
-        method: HttpMethod::Delete,
-        path: "/hub/v1/campaigns/{campaignId}",
-        params: &[CAMPAIGN_ID],
-        read_only: false,
-        idempotent: true,
-        destructive: true,
-        paging: Paging::None,
-        scope: "campaign_write",
-        returns: "200/202, empty",
-    },
-];
+/// `getCampaigns`.
+pub(crate) static GET_CAMPAIGNS: Operation = Operation {
+    name: "getCampaigns",
+    family: "campaigns",
+    summary: "Lists campaigns, most recently modified first.",
+    method: HttpMethod::Get,
+    path: "/hub/v1/campaigns",
+    params: &[PAGE, PAGE_SIZE, ORDER_BY],
+    read_only: true,
+    idempotent: true,
+    destructive: false,
+    paging: Paging::Page,
+    scope: "campaign_read",
+    returns: "200 `{count, page, pageSize, items}`",
+};
+
+/// `createCampaign`.
+pub(crate) static CREATE_CAMPAIGN: Operation = Operation {
+    name: "createCampaign",
+    family: "campaigns",
+    summary: "Creates a campaign.",
+    method: HttpMethod::Post,
+    path: "/hub/v1/campaigns",
+    params: &[
+        Param::body("name", ParamType::String, "The campaign's name.")
+            .required()
+            .max_len(128),
+        DESCRIPTION,
+        CODE,
+        COLOR,
+        FAVORITE,
+        PAYLOAD,
+    ],
+    read_only: false,
+    idempotent: false,
+    destructive: false,
+    paging: Paging::None,
+    scope: "campaign_write",
+    returns: "200/202 the campaign (`id` is a string)",
+};
+
+/// `updateCampaign`.
+pub(crate) static UPDATE_CAMPAIGN: Operation = Operation {
+    name: "updateCampaign",
+    family: "campaigns",
+    summary: "Changes fields of a campaign.",
+    method: HttpMethod::Patch,
+    path: "/hub/v1/campaigns/{campaignId}",
+    params: &[
+        CAMPAIGN_ID,
+        Param::body("name", ParamType::String, "The campaign's name.").max_len(128),
+        DESCRIPTION,
+        CODE,
+        COLOR,
+        FAVORITE,
+        PAYLOAD,
+    ],
+    read_only: false,
+    idempotent: true,
+    destructive: true,
+    paging: Paging::None,
+    scope: "campaign_write",
+    returns: "200 the campaign",
+};
+
+/// `deleteCampaign`.
+pub(crate) static DELETE_CAMPAIGN: Operation = Operation {
+    name: "deleteCampaign",
+    family: "campaigns",
+    summary: "Deletes a campaign.",
+    method: HttpMethod::Delete,
+    path: "/hub/v1/campaigns/{campaignId}",
+    params: &[CAMPAIGN_ID],
+    read_only: false,
+    idempotent: true,
+    destructive: true,
+    paging: Paging::None,
+    scope: "campaign_write",
+    returns: "200/202, empty",
+};
 
 /// A campaign as Marketing Cloud returns it.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -192,36 +197,30 @@ impl<'a> Campaigns<'a> {
 
     /// One page of campaigns (`getCampaigns`).
     pub async fn list(&self, options: &ListOptions) -> Result<Page<Campaign>, ClientError> {
-        let params = params(&options.params(false), NO_BODY)?;
-        call(self.client, operation(OPERATIONS, "getCampaigns"), params).await
+        list(self.client, &GET_CAMPAIGNS, options).await
     }
 
     /// Every campaign, page after page.
     pub fn list_all(&self) -> BoxStream<'static, Result<Campaign, ClientError>> {
-        stream_all(
-            self.client,
-            operation(OPERATIONS, "getCampaigns"),
-            &Value::Null,
-        )
+        list_all(self.client, &GET_CAMPAIGNS, None)
     }
 
     /// Creates a campaign (`createCampaign`).
     pub async fn create(&self, campaign: &NewCampaign) -> Result<Campaign, ClientError> {
-        let params = params(&[], Some(campaign))?;
-        call(self.client, operation(OPERATIONS, "createCampaign"), params).await
+        let params = params([], Some(campaign))?;
+        call(self.client, &CREATE_CAMPAIGN, params).await
     }
 
     /// Changes fields of campaign `id` (`updateCampaign`).
     pub async fn update(&self, id: &str, changes: &NewCampaign) -> Result<Campaign, ClientError> {
-        let params = params(&[("campaignId", id.into())], Some(changes))?;
-        call(self.client, operation(OPERATIONS, "updateCampaign"), params).await
+        let params = params([("campaignId", id.into())], Some(changes))?;
+        call(self.client, &UPDATE_CAMPAIGN, params).await
     }
 
     /// Deletes campaign `id` (`deleteCampaign`).
     pub async fn delete(&self, id: &str) -> Result<(), ClientError> {
-        let params = params(&[("campaignId", id.into())], NO_BODY)?;
-        self.client
-            .call_operation(operation(OPERATIONS, "deleteCampaign"), &params)
+        let params = params([("campaignId", id.into())], NO_BODY)?;
+        call::<IgnoredAny>(self.client, &DELETE_CAMPAIGN, params)
             .await
             .map(drop)
     }

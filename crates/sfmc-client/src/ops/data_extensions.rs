@@ -7,13 +7,13 @@ use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{operation, params};
+use super::{call, params};
 use crate::catalog::{HttpMethod, Operation, Paging, Param, ParamType, encode_segment};
 use crate::client::Client;
 use crate::error::ClientError;
 
-/// The data extension family's catalog entries.
-pub(crate) static OPERATIONS: &[Operation] = &[Operation {
+/// `insertDataExtensionRowSet`.
+pub(crate) static INSERT_DATA_EXTENSION_ROW_SET: Operation = Operation {
     name: "insertDataExtensionRowSet",
     family: "dataExtensions",
     summary: "Upserts rows into a data extension by its external key (≤ 50 rows a request recommended).",
@@ -37,7 +37,7 @@ pub(crate) static OPERATIONS: &[Operation] = &[Operation {
     paging: Paging::None,
     scope: "data_extensions_write",
     returns: "200 the rows echoed",
-}];
+};
 
 /// One row of a rowset: primary key columns and the other columns.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -64,9 +64,8 @@ impl<'a> DataExtensions<'a> {
     /// Upserts `rows` into the data extension with external key `key`
     /// (`insertDataExtensionRowSet`).
     pub async fn upsert_rows(&self, key: &str, rows: &[Row]) -> Result<Value, ClientError> {
-        let op = operation(OPERATIONS, "insertDataExtensionRowSet");
-        let params = params(&[("externalKey", key.into())], Some(&rows))?;
-        self.client.call_operation(op, &params).await
+        let params = params([("externalKey", key.into())], Some(&rows))?;
+        call(self.client, &INSERT_DATA_EXTENSION_ROW_SET, params).await
     }
 
     /// Every row of the data extension with external key `key`

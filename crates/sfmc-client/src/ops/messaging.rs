@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{call, operation, params};
+use super::{NO_BODY, call, params};
 use crate::catalog::{HttpMethod, Operation, Paging, Param, ParamType};
 use crate::client::Client;
 use crate::error::ClientError;
@@ -41,164 +41,168 @@ const RECIPIENTS: Param = Param::body(
 )
 .required();
 
-/// The transactional messaging family's catalog entries.
-pub(crate) static OPERATIONS: &[Operation] = &[
-    Operation {
-        name: "createEmailDefinition",
-        family: "messaging",
-        summary: "Creates a transactional email send definition.",
-        method: HttpMethod::Post,
-        path: "/messaging/v1/email/definitions",
-        params: &[
-            DEFINITION_KEY,
-            NAME,
-            Param::body(
-                "content.customerKey",
-                ParamType::String,
-                "The customer key of the email asset to send.",
-            )
-            .required(),
-            DESCRIPTION,
-            STATUS,
-            Param::body(
-                "classification",
-                ParamType::String,
-                "The send classification's external key.",
-            ),
-            Param::body(
-                "subscriptions.list",
-                ParamType::String,
-                "The external key of the subscriber list.",
-            ),
-            Param::body(
-                "subscriptions.dataExtension",
-                ParamType::String,
-                "The external key of the data extension sends are written to.",
-            ),
-            Param::body(
-                "subscriptions.autoAddSubscriber",
-                ParamType::Boolean,
-                "Add recipients to the list.",
-            ),
-            Param::body(
-                "subscriptions.updateSubscriber",
-                ParamType::Boolean,
-                "Update recipients on the list.",
-            ),
-            Param::body(
-                "options.trackLinks",
-                ParamType::Boolean,
-                "Track links in the email.",
-            ),
-            Param::payload(
-                ParamType::Object,
-                "The definition as JSON; the parameters above are set into it.",
-            ),
-        ],
-        read_only: false,
-        idempotent: false,
-        destructive: false,
-        paging: Paging::None,
-        scope: "email_write",
-        returns: "201 the definition; 409 if the key exists",
-    },
-    Operation {
-        name: "createSmsDefinition",
-        family: "messaging",
-        summary: "Creates a transactional SMS send definition.",
-        method: HttpMethod::Post,
-        path: "/messaging/v1/sms/definitions",
-        params: &[
-            DEFINITION_KEY,
-            NAME,
-            Param::body("content.message", ParamType::String, "The message text.").required(),
-            DESCRIPTION,
-            STATUS,
-            Param::body(
-                "subscriptions.shortCode",
-                ParamType::String,
-                "The short (or long) code to send from.",
-            ),
-            Param::body(
-                "subscriptions.countryCode",
-                ParamType::String,
-                "The country code of the code, e.g. `US`.",
-            ),
-            Param::body(
-                "subscriptions.keyword",
-                ParamType::String,
-                "The keyword recipients are subscribed to.",
-            ),
-            Param::payload(
-                ParamType::Object,
-                "The definition as JSON; the parameters above are set into it.",
-            ),
-        ],
-        read_only: false,
-        idempotent: false,
-        destructive: false,
-        paging: Paging::None,
-        scope: "sms_write",
-        returns: "201 the definition; 409 if the key exists",
-    },
-    Operation {
-        name: "sendEmailMessage",
-        family: "messaging",
-        summary: "Sends a transactional email to recipients through a definition.",
-        method: HttpMethod::Post,
-        path: "/messaging/v1/email/messages",
-        params: &[
-            SEND_KEY,
-            RECIPIENTS,
-            Param::body(
-                "attributes",
-                ParamType::Object,
-                "Attributes for every recipient (personalisation).",
-            ),
-            Param::payload(
-                ParamType::Object,
-                "The request as JSON; the parameters above are set into it.",
-            ),
-        ],
-        read_only: false,
-        idempotent: false,
-        destructive: false,
-        paging: Paging::None,
-        scope: "email_send",
-        returns: "202 `{requestId, errorcode: 0, responses[{messageKey, …}]}`",
-    },
-    Operation {
-        name: "sendSmsMessage",
-        family: "messaging",
-        summary: "Sends a transactional SMS to recipients through a definition.",
-        method: HttpMethod::Post,
-        path: "/messaging/v1/sms/messages",
-        params: &[
-            SEND_KEY,
-            RECIPIENTS,
-            Param::body(
-                "content.message",
-                ParamType::String,
-                "Message text overriding the definition's.",
-            ),
-            Param::body(
-                "subscriptions.resubscribe",
-                ParamType::Boolean,
-                "Resubscribe recipients who opted out.",
-            ),
-            Param::payload(
-                ParamType::Object,
-                "The request as JSON; the parameters above are set into it.",
-            ),
-        ],
-        read_only: false,
-        idempotent: false,
-        destructive: false,
-        paging: Paging::None,
-        scope: "sms_send",
-        returns: "202 `{requestId, errorcode: 0, responses[{messageKey, …}]}`",
-    },
-];
+/// `createEmailDefinition`.
+pub(crate) static CREATE_EMAIL_DEFINITION: Operation = Operation {
+    name: "createEmailDefinition",
+    family: "messaging",
+    summary: "Creates a transactional email send definition.",
+    method: HttpMethod::Post,
+    path: "/messaging/v1/email/definitions",
+    params: &[
+        DEFINITION_KEY,
+        NAME,
+        Param::body(
+            "content.customerKey",
+            ParamType::String,
+            "The customer key of the email asset to send.",
+        )
+        .required(),
+        DESCRIPTION,
+        STATUS,
+        Param::body(
+            "classification",
+            ParamType::String,
+            "The send classification's external key.",
+        ),
+        Param::body(
+            "subscriptions.list",
+            ParamType::String,
+            "The external key of the subscriber list.",
+        ),
+        Param::body(
+            "subscriptions.dataExtension",
+            ParamType::String,
+            "The external key of the data extension sends are written to.",
+        ),
+        Param::body(
+            "subscriptions.autoAddSubscriber",
+            ParamType::Boolean,
+            "Add recipients to the list.",
+        ),
+        Param::body(
+            "subscriptions.updateSubscriber",
+            ParamType::Boolean,
+            "Update recipients on the list.",
+        ),
+        Param::body(
+            "options.trackLinks",
+            ParamType::Boolean,
+            "Track links in the email.",
+        ),
+        Param::payload(
+            ParamType::Object,
+            "The definition as JSON; the parameters above are set into it.",
+        ),
+    ],
+    read_only: false,
+    idempotent: false,
+    destructive: false,
+    paging: Paging::None,
+    scope: "email_write",
+    returns: "201 the definition; 409 if the key exists",
+};
+
+/// `createSmsDefinition`.
+pub(crate) static CREATE_SMS_DEFINITION: Operation = Operation {
+    name: "createSmsDefinition",
+    family: "messaging",
+    summary: "Creates a transactional SMS send definition.",
+    method: HttpMethod::Post,
+    path: "/messaging/v1/sms/definitions",
+    params: &[
+        DEFINITION_KEY,
+        NAME,
+        Param::body("content.message", ParamType::String, "The message text.").required(),
+        DESCRIPTION,
+        STATUS,
+        Param::body(
+            "subscriptions.shortCode",
+            ParamType::String,
+            "The short (or long) code to send from.",
+        ),
+        Param::body(
+            "subscriptions.countryCode",
+            ParamType::String,
+            "The country code of the code, e.g. `US`.",
+        ),
+        Param::body(
+            "subscriptions.keyword",
+            ParamType::String,
+            "The keyword recipients are subscribed to.",
+        ),
+        Param::payload(
+            ParamType::Object,
+            "The definition as JSON; the parameters above are set into it.",
+        ),
+    ],
+    read_only: false,
+    idempotent: false,
+    destructive: false,
+    paging: Paging::None,
+    scope: "sms_write",
+    returns: "201 the definition; 409 if the key exists",
+};
+
+/// `sendEmailMessage`.
+pub(crate) static SEND_EMAIL_MESSAGE: Operation = Operation {
+    name: "sendEmailMessage",
+    family: "messaging",
+    summary: "Sends a transactional email to recipients through a definition.",
+    method: HttpMethod::Post,
+    path: "/messaging/v1/email/messages",
+    params: &[
+        SEND_KEY,
+        RECIPIENTS,
+        Param::body(
+            "attributes",
+            ParamType::Object,
+            "Attributes for every recipient (personalisation).",
+        ),
+        Param::payload(
+            ParamType::Object,
+            "The request as JSON; the parameters above are set into it.",
+        ),
+    ],
+    read_only: false,
+    idempotent: false,
+    destructive: false,
+    paging: Paging::None,
+    scope: "email_send",
+    returns: "202 `{requestId, errorcode: 0, responses[{messageKey, …}]}`",
+};
+
+/// `sendSmsMessage`.
+pub(crate) static SEND_SMS_MESSAGE: Operation = Operation {
+    name: "sendSmsMessage",
+    family: "messaging",
+    summary: "Sends a transactional SMS to recipients through a definition.",
+    method: HttpMethod::Post,
+    path: "/messaging/v1/sms/messages",
+    params: &[
+        SEND_KEY,
+        RECIPIENTS,
+        Param::body(
+            "content.message",
+            ParamType::String,
+            "Message text overriding the definition's.",
+        ),
+        Param::body(
+            "subscriptions.resubscribe",
+            ParamType::Boolean,
+            "Resubscribe recipients who opted out.",
+        ),
+        Param::payload(
+            ParamType::Object,
+            "The request as JSON; the parameters above are set into it.",
+        ),
+    ],
+    read_only: false,
+    idempotent: false,
+    destructive: false,
+    paging: Paging::None,
+    scope: "sms_send",
+    returns: "202 `{requestId, errorcode: 0, responses[{messageKey, …}]}`",
+};
 
 /// The answer to a send: the request id and one response per recipient.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -238,17 +242,13 @@ impl<'a> Messaging<'a> {
 
     /// Creates an email definition (`createEmailDefinition`).
     pub async fn create_email_definition(&self, definition: &Value) -> Result<Value, ClientError> {
-        let op = operation(OPERATIONS, "createEmailDefinition");
-        self.client
-            .call_operation(op, &params(&[], Some(definition))?)
+        self.create_definition(&CREATE_EMAIL_DEFINITION, definition)
             .await
     }
 
     /// Creates an SMS definition (`createSmsDefinition`).
     pub async fn create_sms_definition(&self, definition: &Value) -> Result<Value, ClientError> {
-        let op = operation(OPERATIONS, "createSmsDefinition");
-        self.client
-            .call_operation(op, &params(&[], Some(definition))?)
+        self.create_definition(&CREATE_SMS_DEFINITION, definition)
             .await
     }
 
@@ -258,16 +258,8 @@ impl<'a> Messaging<'a> {
         definition_key: &str,
         recipients: &[Value],
     ) -> Result<SendResult, ClientError> {
-        let named = [
-            ("definitionKey", definition_key.into()),
-            ("recipients", recipients.into()),
-        ];
-        call(
-            self.client,
-            operation(OPERATIONS, "sendEmailMessage"),
-            params(&named, super::NO_BODY)?,
-        )
-        .await
+        self.send(&SEND_EMAIL_MESSAGE, definition_key, recipients)
+            .await
     }
 
     /// Sends SMS through definition `definition_key` (`sendSmsMessage`).
@@ -276,15 +268,28 @@ impl<'a> Messaging<'a> {
         definition_key: &str,
         recipients: &[Value],
     ) -> Result<SendResult, ClientError> {
+        self.send(&SEND_SMS_MESSAGE, definition_key, recipients)
+            .await
+    }
+
+    async fn create_definition(
+        &self,
+        op: &'static Operation,
+        definition: &Value,
+    ) -> Result<Value, ClientError> {
+        call(self.client, op, params([], Some(definition))?).await
+    }
+
+    async fn send(
+        &self,
+        op: &'static Operation,
+        definition_key: &str,
+        recipients: &[Value],
+    ) -> Result<SendResult, ClientError> {
         let named = [
             ("definitionKey", definition_key.into()),
             ("recipients", recipients.into()),
         ];
-        call(
-            self.client,
-            operation(OPERATIONS, "sendSmsMessage"),
-            params(&named, super::NO_BODY)?,
-        )
-        .await
+        call(self.client, op, params(named, NO_BODY)?).await
     }
 }

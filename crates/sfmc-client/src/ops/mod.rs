@@ -1,6 +1,7 @@
-//! The operation families: each module holds its catalog entries (`OPERATIONS`) and its thin
-//! typed methods, which build their parameters and go through the catalog's request builder —
-//! so a path, a parameter or a rule is written once.
+//! The operation families: each module holds its catalog entries (one named `static` per
+//! operation, listed once in `OPERATIONS`) and its thin typed methods, which build their
+//! parameters and go through one helper (`call`) and the catalog's request builder — so a path,
+//! a parameter or a rule is written once.
 //!
 //! Typed request and response types keep fields they do not name in `extra` (flattened), so
 //! nothing Marketing Cloud sends is lost and any field can be sent.
@@ -13,6 +14,8 @@ pub mod data_extensions;
 pub mod journeys;
 pub mod messaging;
 
+use futures_util::StreamExt;
+use futures_util::stream::{self, BoxStream};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -21,15 +24,29 @@ use crate::catalog::Operation;
 use crate::client::Client;
 use crate::error::ClientError;
 
-/// Every family's operations, in catalog order.
-pub(crate) static FAMILIES: &[&[Operation]] = &[
-    assets::OPERATIONS,
-    categories::OPERATIONS,
-    campaigns::OPERATIONS,
-    contacts::OPERATIONS,
-    journeys::OPERATIONS,
-    messaging::OPERATIONS,
-    data_extensions::OPERATIONS,
+/// Every operation, in catalog order (by family, then as the connector lists them).
+pub(crate) static OPERATIONS: [&Operation; 21] = [
+    &assets::GET_ASSETS,
+    &assets::CREATE_ASSET,
+    &assets::UPDATE_ASSET,
+    &assets::DELETE_ASSET,
+    &categories::GET_CATEGORIES,
+    &categories::CREATE_CATEGORY,
+    &campaigns::GET_CAMPAIGNS,
+    &campaigns::CREATE_CAMPAIGN,
+    &campaigns::UPDATE_CAMPAIGN,
+    &campaigns::DELETE_CAMPAIGN,
+    &contacts::CREATE_CONTACT,
+    &contacts::UPDATE_CONTACT,
+    &contacts::DELETE_CONTACT,
+    &contacts::GET_CONTACT_DELETE_REQUESTS,
+    &journeys::GET_JOURNEYS,
+    &journeys::CREATE_JOURNEY,
+    &messaging::CREATE_EMAIL_DEFINITION,
+    &messaging::CREATE_SMS_DEFINITION,
+    &messaging::SEND_EMAIL_MESSAGE,
+    &messaging::SEND_SMS_MESSAGE,
+    &data_extensions::INSERT_DATA_EXTENSION_ROW_SET,
 ];
 
 /// One page of a `{count, page, pageSize, items}` list.
@@ -53,22 +70,14 @@ pub struct Page<T> {
     pub extra: Map<String, Value>,
 }
 
-/// The name of the catalog operation the typed method calls.
-pub(crate) fn operation(ops: &'static [Operation], name: &str) -> &'static Operation {
-    match ops.iter().find(|op| op.name == name) {
-        Some(op) => op,
-        None => unreachable!("typed methods name operations of their own family"),
-    }
-}
-
 /// Parameters: the named ones, plus `payload` when given.
 pub(crate) fn params(
-    named: &[(&str, Value)],
+    named: impl IntoIterator<Item = (&'static str, Value)>,
     payload: Option<&impl Serialize>,
 ) -> Result<Value, ClientError> {
     let mut map: Map<String, Value> = named
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .into_iter()
+        .map(|(name, value)| (name.to_owned(), value))
         .collect();
     if let Some(payload) = payload {
         let body = serde_json::to_value(payload).map_err(|e| {
@@ -79,20 +88,51 @@ pub(crate) fn params(
     Ok(Value::Object(map))
 }
 
-/// Calls `op` and deserializes its answer.
+/// Calls `op` and deserializes its answer as `T` (`Value` keeps it as it is; an empty answer
+/// is `null`, or `{}` for a `T` that needs an object; `IgnoredAny` drops it): the one helper
+/// every family's typed methods call through.
 pub(crate) async fn call<T: DeserializeOwned>(
     client: &Client,
     op: &'static Operation,
     params: Value,
 ) -> Result<T, ClientError> {
     let answer = client.call_operation(op, &params).await?;
-    let answer = if answer.is_null() {
-        Value::Object(Map::new())
+    let parsed = if answer.is_null() {
+        T::deserialize(&answer).or_else(|_| T::deserialize(Value::Object(Map::new())))
     } else {
-        answer
+        T::deserialize(answer)
     };
-    serde_json::from_value(answer)
+    parsed
         .map_err(|e| ClientError::InvalidResponse(format!("{}: unexpected answer ({e})", op.name)))
+}
+
+/// One page of list operation `op`, the `options` it has parameters for.
+pub(crate) async fn list<T: DeserializeOwned>(
+    client: &Client,
+    op: &'static Operation,
+    options: &ListOptions,
+) -> Result<Page<T>, ClientError> {
+    call(client, op, params(options.params(op), NO_BODY)?).await
+}
+
+/// Every item of list operation `op` over every page, optionally `filter`ed (`$filter`), each
+/// deserialized as `T`.
+pub(crate) fn list_all<T: DeserializeOwned + Send + 'static>(
+    client: &Client,
+    op: &'static Operation,
+    filter: Option<&str>,
+) -> BoxStream<'static, Result<T, ClientError>> {
+    let params = filter.map_or(Value::Null, |f| serde_json::json!({ "filter": f }));
+    match client.call_all(op, &params) {
+        Ok(items) => items
+            .map(move |item| {
+                serde_json::from_value(item?).map_err(|e| {
+                    ClientError::InvalidResponse(format!("{}: unexpected item ({e})", op.name))
+                })
+            })
+            .boxed(),
+        Err(error) => stream::once(async move { Err(error) }).boxed(),
+    }
 }
 
 /// No payload (for calls with path and query parameters only).
@@ -112,41 +152,19 @@ pub struct ListOptions {
 }
 
 impl ListOptions {
-    /// The named parameters these options set (the catalog's names).
-    pub(crate) fn params(&self, with_filter: bool) -> Vec<(&'static str, Value)> {
-        let mut named = Vec::new();
-        if let Some(page) = self.page {
-            named.push(("page", Value::from(page)));
-        }
-        if let Some(size) = self.page_size {
-            named.push(("pageSize", Value::from(size)));
-        }
-        if let Some(order) = &self.order_by {
-            named.push(("orderBy", Value::from(order.as_str())));
-        }
-        if let (true, Some(filter)) = (with_filter, &self.filter) {
-            named.push(("filter", Value::from(filter.as_str())));
-        }
+    /// The named parameters these options set, of those `op` has (the catalog's names).
+    pub(crate) fn params(&self, op: &Operation) -> Vec<(&'static str, Value)> {
+        let named = [
+            ("page", self.page.map(Value::from)),
+            ("pageSize", self.page_size.map(Value::from)),
+            ("orderBy", self.order_by.as_deref().map(Value::from)),
+            ("filter", self.filter.as_deref().map(Value::from)),
+        ];
         named
-    }
-}
-
-/// Streams `op`'s items over every page, each deserialized as `T`.
-pub(crate) fn stream_all<T: DeserializeOwned + Send + 'static>(
-    client: &Client,
-    op: &'static Operation,
-    params: &Value,
-) -> futures_util::stream::BoxStream<'static, Result<T, ClientError>> {
-    use futures_util::StreamExt;
-    match client.call_all(op, params) {
-        Ok(items) => items
-            .map(move |item| {
-                serde_json::from_value(item?).map_err(|e| {
-                    ClientError::InvalidResponse(format!("{}: unexpected item ({e})", op.name))
-                })
-            })
-            .boxed(),
-        Err(error) => futures_util::stream::once(async move { Err(error) }).boxed(),
+            .into_iter()
+            .filter(|(name, _)| op.param(name).is_some())
+            .filter_map(|(name, value)| Some((name, value?)))
+            .collect()
     }
 }
 
@@ -161,5 +179,31 @@ pub(crate) fn id_text<'de, D: serde::Deserializer<'de>>(
         other => Err(serde::de::Error::custom(format!(
             "an id must be a string or a number, not {other}"
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_options_set_only_the_parameters_the_operation_has() {
+        let options = ListOptions {
+            page: Some(2),
+            page_size: None,
+            order_by: Some("name asc".into()),
+            filter: Some("name eq 'x'".into()),
+        };
+        let names = |op| -> Vec<&str> { options.params(op).into_iter().map(|(n, _)| n).collect() };
+        assert_eq!(names(&assets::GET_ASSETS), ["page", "orderBy", "filter"]);
+        assert_eq!(names(&campaigns::GET_CAMPAIGNS), ["page", "orderBy"]);
+    }
+
+    #[test]
+    fn the_list_holds_every_family_once() {
+        let mut names: Vec<_> = OPERATIONS.iter().map(|op| op.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), OPERATIONS.len());
     }
 }
