@@ -17,6 +17,7 @@ use sfmc_emulator::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, EmulatorConfig, RunningE
 
 use crate::cli::ConnectionArgs;
 use crate::exit::Failure;
+use crate::input::read_bounded_text;
 
 /// The token managers of this run, so that Ctrl-C or SIGTERM can stop their refreshes and
 /// release the store locks they hold ([`shutdown_all`]).
@@ -214,19 +215,11 @@ fn client_secret(file: Option<&Path>) -> Result<SecretString, Failure> {
 }
 
 fn read_secret_file(path: &Path) -> Result<SecretString, Failure> {
-    use std::io::Read;
     let name = path.display();
     let file = std::fs::File::open(path)
         .map_err(|e| Failure::config(format!("client secret file {name}: {e}")))?;
-    let mut text = String::new();
-    file.take(MAX_SECRET_FILE + 1)
-        .read_to_string(&mut text)
-        .map_err(|e| Failure::config(format!("client secret file {name}: {e}")))?;
-    if text.len() as u64 > MAX_SECRET_FILE {
-        return Err(Failure::config(format!(
-            "client secret file {name}: longer than {MAX_SECRET_FILE} bytes"
-        )));
-    }
+    let text = read_bounded_text(file, MAX_SECRET_FILE)
+        .map_err(|e| Failure::config(format!("client secret file {name} {e}")))?;
     let trimmed = text.trim_end_matches(['\n', '\r']);
     Ok(SecretString::from(trimmed.to_owned()))
 }

@@ -195,6 +195,36 @@ async fn secret_flag_is_refused_and_secret_file_works() {
 }
 
 #[tokio::test]
+async fn a_secret_file_too_large_or_not_text_exits_2_naming_it() {
+    let env = Env::new("secretfile-bad").await;
+    let dir = std::env::temp_dir();
+    let cases = [
+        ("large", vec![b'x'; 4097], "larger than 4096 bytes"),
+        ("binary", vec![0xff, 0xfe, b'\n'], "cannot be read"),
+    ];
+    for (name, bytes, expected) in cases {
+        let path = dir.join(format!("sfmc-secret-{name}-{}", std::process::id()));
+        std::fs::write(&path, bytes).unwrap();
+        let output = env
+            .run(&[
+                "token",
+                "--no-cache",
+                "--client-secret-file",
+                path.to_str().unwrap(),
+            ])
+            .await;
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(code(&output), 2, "{name}: {}", stderr(&output));
+        assert!(
+            stderr(&output).contains(path.to_str().unwrap()) && stderr(&output).contains(expected),
+            "{name}: {}",
+            stderr(&output)
+        );
+    }
+    assert_eq!(env.token_requests(), 0, "nothing was sent");
+}
+
+#[tokio::test]
 async fn business_unit_and_scope_reach_the_token() {
     let env = Env::new("bu").await;
     let output = env

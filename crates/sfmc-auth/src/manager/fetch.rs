@@ -12,6 +12,7 @@ use super::policy::ms;
 use super::slot::Slot;
 use crate::clock::monotonic_now;
 use crate::error::AuthError;
+use crate::http::retry_after::retry_delay;
 use crate::token::AccessToken;
 
 /// Calls the endpoint until it answers, a permanent error comes back, or the next attempt
@@ -40,11 +41,8 @@ pub(crate) async fn fetch_with_retries(
         .sleep(tokio::time::sleep)
         .when(AuthError::is_transient)
         .adjust(|error, backoff| {
-            // A Retry-After of 0 (or a date in the past) still waits the first backoff step.
-            let delay = match error.retry_after() {
-                Some(asked) => asked.max(inner.policy.initial_backoff),
-                None => backoff?,
-            };
+            // The schedule never runs out (the deadline bounds it).
+            let delay = retry_delay(error.retry_after(), backoff?, inner.policy.initial_backoff);
             (monotonic_now() + delay < deadline).then_some(delay)
         })
         .notify(|error, delay| {

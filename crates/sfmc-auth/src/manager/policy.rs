@@ -11,6 +11,7 @@ use backon::ExponentialBuilder;
 use rand::Rng;
 
 use crate::error::AuthError;
+use crate::http::retry_after::backoff_schedule;
 use crate::token::AccessToken;
 
 /// Where the random fraction of a token's refresh jitter comes from; injectable so tests can pin
@@ -200,17 +201,11 @@ impl RefreshPolicy {
         now_ms < self.windows(token, 0.0).1
     }
 
-    /// The backoff schedule between attempts: the n-th wait is between half and all of
-    /// `initial_backoff × 2^(n-1)`, capped at `max_backoff` ("equal jitter"), unbounded in
-    /// count (the load timeout bounds it). backon's jitter adds up to the delay once more, so
-    /// its delays are set to half.
+    /// The backoff schedule between attempts (the one `sfmc-auth` and `sfmc-client` share): the
+    /// n-th wait is between half and all of `initial_backoff × 2^(n-1)`, capped at
+    /// `max_backoff`, unbounded in count (the load timeout bounds it).
     pub(crate) fn backoff(&self) -> ExponentialBuilder {
-        ExponentialBuilder::new()
-            .with_min_delay(self.initial_backoff / 2)
-            .with_max_delay(self.max_backoff / 2)
-            .with_factor(2.0)
-            .with_jitter()
-            .without_max_times()
+        backoff_schedule(self.initial_backoff, self.max_backoff)
     }
 
     /// How long a slot nobody holds may stay unused, given the lifetime of its last token.
