@@ -56,10 +56,12 @@ pub(crate) struct Effect {
 }
 
 impl Effect {
-    /// Waits the delay, then returns the failure response if the fault has a status.
+    /// Waits the delay (which the request timeout does not count), then returns the failure response if the fault has a status.
     pub(crate) async fn apply(self) -> Option<Response> {
         if self.delay_ms > 0 {
-            tokio::time::sleep(Duration::from_millis(self.delay_ms)).await;
+            let delay = Duration::from_millis(self.delay_ms);
+            crate::deadline::excuse(delay);
+            tokio::time::sleep(delay).await;
         }
         self.status.map(|status| failure(status, self.errorcode))
     }

@@ -1,6 +1,7 @@
 //! Running the emulator on a socket: [`start`] binds and spawns the serving task, an HTTP/1
 //! accept loop with a header read timeout (a client that does not finish sending a request's
-//! headers in time is disconnected) and a connection limit (further connections wait in the
+//! headers in time is disconnected), a write stall timeout (a client that stops reading an
+//! answer is disconnected; see [`crate::deadline`]) and a connection limit (further connections wait in the
 //! listen backlog); [`RunningEmulator`] reports where it listens and stops it (gracefully with
 //! [`RunningEmulator::shutdown`], at once when dropped).
 
@@ -19,6 +20,7 @@ use tokio::task::{JoinHandle, JoinSet};
 
 use crate::app::router;
 use crate::config::EmulatorConfig;
+use crate::deadline::StallGuard;
 use crate::faults::Fault;
 use crate::state::{EmulatorHandle, reachable};
 use crate::stats::Stats;
@@ -36,6 +38,7 @@ pub async fn start(config: EmulatorConfig, listen: SocketAddr) -> io::Result<Run
     let addr = listener.local_addr()?;
     let limits = Limits {
         header_read_timeout: config.header_read_timeout,
+        write_stall_timeout: config.request_timeout,
         max_connections: config.max_connections.max(1),
     };
     let (app, handle) = router(config);
@@ -54,6 +57,7 @@ pub async fn start(config: EmulatorConfig, listen: SocketAddr) -> io::Result<Run
 #[derive(Clone, Copy, Debug)]
 struct Limits {
     header_read_timeout: Duration,
+    write_stall_timeout: Duration,
     max_connections: usize,
 }
 
@@ -95,7 +99,10 @@ async fn serve(
             builder
                 .timer(TokioTimer::new())
                 .header_read_timeout(limits.header_read_timeout);
-            let connection = builder.serve_connection(TokioIo::new(stream), service);
+            let connection = builder.serve_connection(
+                TokioIo::new(StallGuard::new(stream, limits.write_stall_timeout)),
+                service,
+            );
             let mut connection = std::pin::pin!(connection);
             tokio::select! {
                 _ = connection.as_mut() => {}

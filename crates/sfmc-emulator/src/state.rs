@@ -30,6 +30,8 @@ pub(crate) struct Shared {
     pub packages: Vec<PackageEntry>,
     pub by_client_id: HashMap<String, usize>,
     pub token_ttl_secs: u64,
+    /// How long a request may take from its headers to its answer ([`crate::deadline`]).
+    pub request_timeout: std::time::Duration,
     pub mint: TokenMint,
     pub counters: Counters,
     pub faults: FaultQueues,
@@ -74,6 +76,7 @@ impl Shared {
             packages,
             by_client_id,
             token_ttl_secs: config.token_ttl_secs,
+            request_timeout: config.request_timeout,
             mint: TokenMint::new(),
             counters: Counters::default(),
             faults: FaultQueues::default(),

@@ -9,8 +9,9 @@ mod common;
 use std::time::Duration;
 
 use common::*;
+use reqwest::StatusCode;
 use serde_json::Value;
-use sfmc_emulator::EmulatorConfig;
+use sfmc_emulator::{EmulatorConfig, RunningEmulator};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -91,4 +92,65 @@ async fn a_forged_host_header_does_not_change_the_instance_url() {
     assert_eq!(json["rest_instance_url"], format!("{}/", emu.url()));
     assert_eq!(json["soap_instance_url"], format!("{}/", emu.url()));
     assert!(!answer.contains("attacker"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_body_that_stops_coming_gets_408_and_the_connection_is_closed() {
+    let emu = emulator().await;
+    let mut stream = TcpStream::connect(emu.addr()).await.unwrap();
+    stream
+        .write_all(b"POST /v2/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n{")
+        .await
+        .unwrap();
+    // Paused time runs ahead to the request timeout once nothing else can happen.
+    let answer = String::from_utf8_lossy(&read_to_close(&mut stream).await).into_owned();
+    assert!(answer.starts_with("HTTP/1.1 408 "), "{answer}");
+    assert!(answer.contains(r#""errorcode":408"#), "{answer}");
+    let stats = emu.stats();
+    assert_eq!(stats.token_requests, 1);
+}
+
+/// `POST path` with a body of `len` spaces and a token: the status.
+async fn post_spaces(
+    emu: &RunningEmulator,
+    path: &str,
+    token: &str,
+    len: usize,
+) -> (StatusCode, Value) {
+    let response = client()
+        .post(format!("{}{path}", emu.url()))
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .body(vec![b' '; len])
+        .send()
+        .await
+        .unwrap();
+    status_json(response).await
+}
+
+#[tokio::test]
+async fn bodies_over_each_routes_limit_are_413() {
+    let emu = emulator().await;
+    let token = access_token(&emu, None).await;
+    const MIB: usize = 1024 * 1024;
+    for (path, limit) in [
+        ("/hub/v1/dataevents/key:nope/rowset", 5 * MIB),
+        ("/data/v1/async/dataextensions/key:nope/rows", 64 * MIB),
+        ("/hub/v1/campaigns", 2 * MIB),
+    ] {
+        let at_limit = post_spaces(&emu, path, &token, limit).await;
+        assert_eq!(
+            at_limit.0,
+            StatusCode::BAD_REQUEST,
+            "{path}: {}",
+            at_limit.1
+        );
+        let over = post_spaces(&emu, path, &token, limit + 1).await;
+        assert_error(&over, StatusCode::PAYLOAD_TOO_LARGE, 413);
+        assert!(
+            over.1["message"].as_str().unwrap().contains("larger than"),
+            "{path}: {}",
+            over.1
+        );
+    }
 }

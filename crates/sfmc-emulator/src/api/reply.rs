@@ -176,3 +176,16 @@ pub(crate) fn check_length(
         _ => Ok(()),
     }
 }
+
+/// Middleware: axum's plain-text 413 (a body over the route's limit) in the REST error shape.
+pub(crate) async fn too_large(response: Response) -> Response {
+    if response.status() != StatusCode::PAYLOAD_TOO_LARGE {
+        return response;
+    }
+    error(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "The request body is larger than this endpoint accepts: 5 MB for a rowset, 64 MB for asynchronous rows, 2 MB elsewhere.",
+        413,
+    )
+    .into_response()
+}

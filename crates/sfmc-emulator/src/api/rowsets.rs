@@ -1,5 +1,6 @@
 //! Synchronous data extension rows: `POST /hub/v1/dataevents/key:{key}/rowset` with
-//! `[{"keys":{…},"values":{…}}]` (upsert, all rows or none, 200 echoing the body, ≤ 5 MB) and
+//! `[{"keys":{…},"values":{…}}]` (upsert, all rows or none, 200 echoing the body; bodies over 5 MB are a 413, see
+//! [`crate::api`]) and
 //! `PUT /hub/v1/dataevents/key:{key}/rows/{Pk}:{value}[,{Pk2}:{value2}]` with `{"values":{…}}`
 //! (200 echoing `{keys, values}`). Bad rows make the request a 400 errorcode 10006 whose
 //! `additionalErrors` name each row's problem.
@@ -16,19 +17,10 @@ use crate::dataext::WriteMode;
 use crate::paths::Segments;
 use crate::store::lock;
 
-/// Largest rowset body the live API accepts.
-const MAX_BODY_BYTES: usize = 5 * 1024 * 1024;
-
 /// `POST /hub/v1/dataevents/key:{key}/rowset`.
 pub(crate) async fn rowset(p: Principal, segments: Segments, body: Bytes) -> Reply {
     p.require(scope::DATA_EXTENSIONS_WRITE)?;
     let de = de_lookup::find_by_segment(&p, segments.get(3), Access::Write)?;
-    if body.len() > MAX_BODY_BYTES {
-        return Err(bad_request(
-            "The request body is larger than 5 MB.",
-            VALIDATION,
-        ));
-    }
     let Value::Array(rows) = reply::parse_json(&body)? else {
         return Err(bad_request(
             "The body must be an array of {\"keys\":{…},\"values\":{…}}.",
