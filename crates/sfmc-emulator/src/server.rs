@@ -159,11 +159,6 @@ impl RunningEmulator {
         self.handle.add_fault(fault);
     }
 
-    /// Queues a fault answering with `errorcode` (429 with 50200: "temporarily blocked").
-    pub fn add_fault_with_errorcode(&self, fault: Fault, errorcode: i64) {
-        self.handle.add_fault_with_errorcode(fault, errorcode);
-    }
-
     /// Drops every queued fault (same as `DELETE /_emulator/faults`).
     pub fn clear_faults(&self) {
         self.handle.clear_faults();

@@ -184,15 +184,6 @@ impl EmulatorHandle {
         let _ = self.shared.bound.set(addr);
     }
 
-    /// Queues a fault whose failure carries `errorcode` instead of the status's default (same
-    /// as `POST /_emulator/faults` with `"errorcode"`): `429` with `50200` is the "temporarily
-    /// blocked" throttle, without `Retry-After`.
-    pub fn add_fault_with_errorcode(&self, fault: Fault, errorcode: i64) {
-        self.shared
-            .faults
-            .push_with_errorcode(fault, Some(errorcode));
-    }
-
     /// How many status polls of each asynchronous rows request accepted from now on answer
     /// `Pending` before `Complete` (same as `POST /_emulator/settings`
     /// `{"async_pending_polls": N}`); 1 by default.

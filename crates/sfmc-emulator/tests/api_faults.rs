@@ -80,8 +80,9 @@ async fn the_blocked_throttle_applies_to_writes_and_tokens_too() {
         status: Some(429),
         count: 1,
         delay_ms: 0,
+        errorcode: Some(50200),
     };
-    emu.add_fault_with_errorcode(fault.clone(), 50200);
+    emu.add_fault(fault.clone());
     let reply = call(
         &emu,
         "POST",
@@ -91,13 +92,10 @@ async fn the_blocked_throttle_applies_to_writes_and_tokens_too() {
     )
     .await;
     assert_error(&reply, StatusCode::TOO_MANY_REQUESTS, 50200);
-    emu.add_fault_with_errorcode(
-        Fault {
-            target: FaultTarget::Token,
-            ..fault
-        },
-        50200,
-    );
+    emu.add_fault(Fault {
+        target: FaultTarget::Token,
+        ..fault
+    });
     let (status, body) = post_token(&emu, &credentials()).await;
     assert_eq!(
         (status, body["errorcode"].clone()),
@@ -138,6 +136,7 @@ async fn delays_on_api_routes_use_tokio_time() {
         status: None,
         count: 1,
         delay_ms: 60_000,
+        ..Fault::default()
     });
     let request = Request::get("/hub/v1/campaigns")
         .header(header::AUTHORIZATION, format!("Bearer {token}"))

@@ -88,6 +88,7 @@ async fn rate_limit_faults_carry_retry_after() {
         status: Some(429),
         count: 1,
         delay_ms: 0,
+        ..Fault::default()
     });
     post_fault(&emu, json!({"target": "token", "status": 429})).await;
     let api = client()
@@ -154,6 +155,7 @@ async fn api_faults_come_before_authentication_and_can_be_cleared() {
         status: Some(401),
         count: 1,
         delay_ms: 0,
+        ..Fault::default()
     });
     assert_eq!(
         get(&emu, "/v2/userinfo", Some(&token)).await,

@@ -77,12 +77,14 @@ async fn fault_delays_use_tokio_time() {
         status: None,
         count: 1,
         delay_ms: 30_000,
+        ..Fault::default()
     });
     handle.add_fault(Fault {
         target: FaultTarget::Api,
         status: Some(503),
         count: 1,
         delay_ms: 5_000,
+        ..Fault::default()
     });
 
     let start = tokio::time::Instant::now();
