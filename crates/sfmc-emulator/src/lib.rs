@@ -78,9 +78,13 @@
 //!   failed (`errorCode` `InvalidColumn`, `InvalidValue`, `MissingPrimaryKey` or
 //!   `UnexpectedError` for a duplicate key on insert, `message` naming the row number).
 //! - Row reads' `links` are paths from the REST root (`/data/v1/customobjectdata/key/…`).
+//! - What is kept only to answer later is bounded per business unit: the newest 10,000
+//!   asynchronous rows requests, sent messages and contact delete requests; older ones answer
+//!   404 (or leave the delete request list).
 
 mod api;
 mod app;
+mod capped;
 mod clock;
 mod config;
 mod control;

@@ -22,6 +22,13 @@ pub(crate) struct ApiError {
     additional: Vec<String>,
 }
 
+impl ApiError {
+    /// What is wrong, as `message` says it.
+    pub(crate) fn message(&self) -> &str {
+        &self.message
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if self.additional.is_empty() {
