@@ -302,11 +302,9 @@ fn parse_definition(
 fn parse_field(value: &Value) -> Result<Field, (&'static str, String)> {
     let bad = |m: &str| ("fields", m.to_owned());
     match value {
-        Value::String(name) if !name.trim().is_empty() => Ok(Field {
-            name: name.clone(),
-            kind: "Text".into(),
-            length: None,
-        }),
+        Value::String(name) if !name.trim().is_empty() => {
+            Ok(Field::new(name.clone(), "Text".into(), None))
+        }
         Value::Object(map) => {
             if let Some(unknown) = map
                 .keys()
@@ -331,11 +329,7 @@ fn parse_field(value: &Value) -> Result<Field, (&'static str, String)> {
                 }
             };
             let length = length_of(map)?;
-            Ok(Field {
-                name: name.to_owned(),
-                kind: kind.to_owned(),
-                length,
-            })
+            Ok(Field::new(name.to_owned(), kind.to_owned(), length))
         }
         _ => Err(bad(
             "Each field is a non-empty name or a {name,type,length} object.",

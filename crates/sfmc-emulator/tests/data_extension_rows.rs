@@ -420,6 +420,36 @@ async fn row_reads_follow_links_next_across_three_pages() {
     .await;
     assert_eq!(filtered["count"], 1);
     assert!(filtered["links"]["next"].is_null());
+    // Filtered paging counts every match and returns only the page asked for.
+    let (_, second) = call(
+        &emu,
+        "GET",
+        "/data/v1/customobjectdata/key/People/rowset?$filter=Id%20gt%201&$pageSize=2&$page=2",
+        &t,
+        None,
+    )
+    .await;
+    assert_eq!(second["count"], 4);
+    let ids: Vec<&str> = second["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["keys"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["4", "5"]);
+    assert!(second["links"]["next"].is_null());
+    let (_, beyond) = call(
+        &emu,
+        "GET",
+        "/data/v1/customobjectdata/key/People/rowset?$filter=Id%20gt%201&$pageSize=2&$page=9",
+        &t,
+        None,
+    )
+    .await;
+    assert_eq!(
+        (beyond["count"].clone(), beyond["items"].clone()),
+        (json!(4), json!([]))
+    );
     assert_error(
         &call(
             &emu,

@@ -81,10 +81,8 @@ pub(crate) async fn write(p: Principal, method: Method, segments: Segments, body
     let mut errors = Vec::new();
     {
         let mut de = lock(&de);
-        for (i, item) in items.iter().enumerate() {
-            let written = de
-                .cells(item.iter())
-                .and_then(|cells| de.write(cells, mode));
+        for (i, item) in items.into_iter().enumerate() {
+            let written = de.cells(item).and_then(|cells| de.write(cells, mode));
             if let Err(e) = written {
                 errors.push((i + 1, e));
             }

@@ -33,15 +33,21 @@ pub(crate) async fn rowset(p: Principal, segments: Segments, params: Params) -> 
     let (total, page): (usize, Vec<&Row>) = match &filter {
         None => (de.len(), paging.slice(de.rows()).iter().collect()),
         Some(filter) => {
-            let matching: Vec<&Row> = de
-                .rows()
-                .iter()
-                .filter(|row| filter.matches(|column| cell(&de, row, column)))
-                .collect();
-            (matching.len(), paging.slice(&matching).to_vec())
+            let filter = filter.for_columns(|column| de.column(column));
+            let (offset, size) = (paging.offset(), paging.page_size);
+            let mut total = 0;
+            let mut page = Vec::new();
+            for row in de.rows().iter().filter(|row| filter.matches(row)) {
+                if total >= offset && page.len() < size {
+                    page.push(row);
+                }
+                total += 1;
+            }
+            (total, page)
         }
     };
-    let items: Vec<Value> = page.into_iter().map(|row| item(&de, row)).collect();
+    let columns = Columns::of(&de);
+    let items: Vec<Value> = page.into_iter().map(|row| columns.item(row)).collect();
     let link = |page: usize| {
         let mut query = vec![
             ("$page", page.to_string()),
@@ -71,28 +77,33 @@ pub(crate) async fn rowset(p: Principal, segments: Segments, params: Params) -> 
     }))
 }
 
-/// The value of `column` in `row`, for filters.
-fn cell(de: &DataExtension, row: &Row, column: &str) -> Option<Value> {
-    let i = de.column(column)?;
-    row[i].as_deref().map(Value::from)
+/// How rows are shown: each column's lower-cased name and whether it is a primary key,
+/// worked out once a request.
+struct Columns {
+    names: Vec<String>,
+    is_key: Vec<bool>,
 }
 
-/// `{keys, values}` with lower-cased column names.
-fn item(de: &DataExtension, row: &Row) -> Value {
-    let mut keys = Map::new();
-    let mut values = Map::new();
-    for (i, (field, value)) in de.fields.iter().zip(row).enumerate() {
-        let target = if de.primary.contains(&i) {
-            &mut keys
-        } else {
-            &mut values
-        };
-        target.insert(
-            field.name.to_lowercase(),
-            Value::from(value.as_deref().unwrap_or("")),
-        );
+impl Columns {
+    fn of(de: &DataExtension) -> Self {
+        Columns {
+            names: de.fields.iter().map(|f| f.name.to_lowercase()).collect(),
+            is_key: (0..de.fields.len())
+                .map(|i| de.primary.contains(&i))
+                .collect(),
+        }
     }
-    json!({"keys": keys, "values": values})
+
+    /// `{keys, values}` with lower-cased column names (unset values as `""`).
+    fn item(&self, row: &Row) -> Value {
+        let mut keys = Map::new();
+        let mut values = Map::new();
+        for ((name, is_key), value) in self.names.iter().zip(&self.is_key).zip(row) {
+            let target = if *is_key { &mut keys } else { &mut values };
+            target.insert(name.clone(), Value::from(value.as_deref().unwrap_or("")));
+        }
+        json!({"keys": keys, "values": values})
+    }
 }
 
 /// Percent-encodes a path segment (everything but unreserved characters).
