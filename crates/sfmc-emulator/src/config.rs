@@ -57,7 +57,8 @@ pub struct EmulatorConfig {
     pub token_ttl_secs: u64,
     /// Base URL announced as `rest_instance_url`, `soap_instance_url` and in userinfo's `rest`
     /// (a `/` is appended when missing); `None`: `http://` + the listen address. Never the
-    /// request's `Host` header. See [`EmulatorConfig::with_public_url`] for a checked setter.
+    /// request's `Host` header. [`EmulatorConfig::with_public_url`] sets it and says what is
+    /// wrong with a bad one; a bad one set here directly is ignored with a warning.
     pub public_url: Option<String>,
     /// How long a client may take to send a request's headers (the first request's or the
     /// next one's on a kept-alive connection) before the connection is closed.
@@ -130,6 +131,15 @@ impl EmulatorConfig {
         self.public_url = Some(check_public_url(url)?);
         Ok(self)
     }
+
+    /// The public URL checked and ending in `/` (the one place that is done); `None` when
+    /// there is none, or, with a warning, when it is not a valid one.
+    pub(crate) fn checked_public_url(&self) -> Option<String> {
+        let url = self.public_url.as_deref()?;
+        check_public_url(url)
+            .inspect_err(|problem| tracing::warn!("{problem}; announcing the listen address"))
+            .ok()
+    }
 }
 
 /// `url` checked as a public base URL, ending in `/`.
@@ -198,6 +208,22 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn a_public_url_set_directly_is_checked_too() {
+        let with = |url: &str| EmulatorConfig {
+            public_url: Some(url.to_owned()),
+            ..EmulatorConfig::demo()
+        };
+        assert_eq!(
+            with("https://mc.example.com")
+                .checked_public_url()
+                .as_deref(),
+            Some("https://mc.example.com/")
+        );
+        assert_eq!(with("ftp://x/").checked_public_url(), None);
+        assert_eq!(EmulatorConfig::demo().checked_public_url(), None);
     }
 
     #[test]

@@ -72,11 +72,9 @@ async fn serve(
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let mut connections = JoinSet::new();
     loop {
+        // The semaphore is never closed, so acquiring it always succeeds.
         let permit = tokio::select! {
-            permit = permits.clone().acquire_owned() => match permit {
-                Ok(permit) => permit,
-                Err(_) => break,
-            },
+            Ok(permit) = permits.clone().acquire_owned() => permit,
             _ = stop.changed() => break,
         };
         let stream = tokio::select! {

@@ -48,6 +48,7 @@ pub(crate) type AppState = Arc<Shared>;
 
 impl Shared {
     pub(crate) fn new(config: EmulatorConfig) -> Self {
+        let public_url = config.checked_public_url();
         let mut by_client_id = HashMap::new();
         let packages: Vec<PackageEntry> = config
             .packages
@@ -81,11 +82,7 @@ impl Shared {
             counters: Counters::default(),
             faults: FaultQueues::default(),
             stores: Stores::default(),
-            public_url: config.public_url.map(
-                |u| {
-                    if u.ends_with('/') { u } else { format!("{u}/") }
-                },
-            ),
+            public_url,
             bound: OnceLock::new(),
         }
     }
