@@ -8,6 +8,7 @@
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -44,10 +45,12 @@ pub async fn start(config: EmulatorConfig, listen: SocketAddr) -> io::Result<Run
     let (app, handle) = router(config);
     handle.set_listen_addr(addr);
     let (stop, stopped) = watch::channel(false);
-    let task = tokio::spawn(serve(listener, app, limits, stopped));
+    let open = Arc::new(AtomicUsize::new(0));
+    let task = tokio::spawn(serve(listener, app, limits, open.clone(), stopped));
     Ok(RunningEmulator {
         addr,
         handle,
+        open,
         stop: Some(stop),
         task: Some(task),
     })
@@ -67,6 +70,7 @@ async fn serve(
     listener: TcpListener,
     app: Router,
     limits: Limits,
+    open: Arc<AtomicUsize>,
     mut stop: watch::Receiver<bool>,
 ) {
     let permits = Arc::new(Semaphore::new(limits.max_connections));
@@ -89,10 +93,12 @@ async fn serve(
             _ = stop.changed() => break,
         };
         let _ = stream.set_nodelay(true);
+        let counted = OpenConnection::new(open.clone());
         let service = TowerToHyperService::new(app.clone());
         let mut stop = stop.clone();
         connections.spawn(async move {
             let _permit = permit;
+            let _counted = counted;
             let mut builder = http1::Builder::new();
             builder
                 .timer(TokioTimer::new())
@@ -116,11 +122,28 @@ async fn serve(
     while connections.join_next().await.is_some() {}
 }
 
+/// Counts a connection in the open-connections gauge while it lives.
+struct OpenConnection(Arc<AtomicUsize>);
+
+impl OpenConnection {
+    fn new(open: Arc<AtomicUsize>) -> Self {
+        open.fetch_add(1, Ordering::SeqCst);
+        OpenConnection(open)
+    }
+}
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 /// An emulator serving on a socket. Dropping it stops the server at once.
 #[derive(Debug)]
 pub struct RunningEmulator {
     addr: SocketAddr,
     handle: EmulatorHandle,
+    open: Arc<AtomicUsize>,
     stop: Option<watch::Sender<bool>>,
     task: Option<JoinHandle<()>>,
 }
@@ -145,6 +168,12 @@ impl RunningEmulator {
     /// A snapshot of the request counters.
     pub fn stats(&self) -> Stats {
         self.handle.stats()
+    }
+
+    /// Connections accepted and not yet closed (at most the configured `max_connections`;
+    /// further ones wait in the listen backlog, uncounted).
+    pub fn open_connections(&self) -> usize {
+        self.open.load(Ordering::SeqCst)
     }
 
     /// Invalidates every token issued so far (same as `POST /_emulator/revoke`).

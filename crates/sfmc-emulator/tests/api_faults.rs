@@ -151,3 +151,34 @@ async fn delays_on_api_routes_use_tokio_time() {
     let (status, list) = call.await;
     assert_eq!((status, list["count"].clone()), (StatusCode::OK, json!(0)));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_caller_dropped_during_a_delayed_fault_leaves_the_emulator_serving() {
+    let (app, handle) = router(EmulatorConfig::demo());
+    handle.add_fault(Fault {
+        status: Some(503),
+        delay_ms: 60_000,
+        count: 1,
+        ..Fault::default()
+    });
+    let request = || {
+        Request::get("/platform/v1/tokenContext")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let dropped = tokio::time::timeout(Duration::from_secs(1), oneshot(&app, request())).await;
+    assert!(
+        dropped.is_err(),
+        "the delayed call is still waiting when dropped"
+    );
+    // The fault was used up by the dropped call; the next request is answered at once.
+    assert!(handle.pending_faults().is_empty());
+    let (status, body) = tokio::time::timeout(Duration::ZERO, oneshot(&app, request()))
+        .await
+        .expect("answered without waiting");
+    assert_eq!(
+        (status, body["message"].clone()),
+        (StatusCode::UNAUTHORIZED, json!("Not Authorized"))
+    );
+    assert_eq!(handle.stats().api_requests, 2);
+}

@@ -327,16 +327,38 @@ async fn asynchronous_rows_with_a_delayed_status_and_row_errors() {
     assert_eq!(results["items"][0]["errorCode"], "UnexpectedError");
     assert_eq!(emu.handle().data_extension_rows("people", None), Some(3));
 
-    let too_many: Vec<Value> = (0..32_001).map(|i| json!({"Id": i.to_string()})).collect();
+    let rows = |n: usize| -> Vec<Value> {
+        (0..n)
+            .map(|i| json!({"Id": (1000 + i).to_string()}))
+            .collect()
+    };
     let reply = call(
         &emu,
         "PUT",
         "/data/v1/async/dataextensions/key:People/rows",
         &t,
-        Some(json!({"items": too_many})),
+        Some(json!({"items": rows(32_001)})),
     )
     .await;
     assert_error(&reply, StatusCode::BAD_REQUEST, 10000);
+    assert_eq!(
+        reply.1["message"],
+        "At most 32000 rows a request, not 32001."
+    );
+    assert_eq!(emu.handle().data_extension_rows("people", None), Some(3));
+    let (status, accepted) = call(
+        &emu,
+        "PUT",
+        "/data/v1/async/dataextensions/key:People/rows",
+        &t,
+        Some(json!({"items": rows(32_000)})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{accepted}");
+    assert_eq!(
+        emu.handle().data_extension_rows("people", None),
+        Some(3 + 32_000)
+    );
     assert_error(
         &call(
             &emu,
