@@ -92,6 +92,8 @@ mod control_data;
 mod dataext;
 mod deadline;
 mod faults;
+#[doc(hidden)]
+pub mod fuzzing;
 mod gate;
 mod paths;
 mod rest;

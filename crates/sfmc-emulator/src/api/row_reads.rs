@@ -107,7 +107,7 @@ impl Columns {
 }
 
 /// Percent-encodes a path segment (everything but unreserved characters).
-fn encode_segment(segment: &str) -> String {
+pub(crate) fn encode_segment(segment: &str) -> String {
     segment
         .bytes()
         .map(|b| {
