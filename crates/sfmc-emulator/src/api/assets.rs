@@ -60,19 +60,14 @@ pub(crate) async fn create(p: Principal, body: Bytes) -> Reply {
     let mut asset = reply::parse_object(&body)?;
     reply::required_str(&asset, "name", MISSING_FIELD)?;
     check_asset_type(&asset)?;
-    strip_read_only(&mut asset);
+    reply::strip_fields(&mut asset, READ_ONLY);
     let unit = p.unit();
     let mut assets = lock(&unit.assets);
-    let key = match reply::opt_str(&asset, "customerKey")? {
-        Some(k) if assets.key_taken(k, None) => {
-            return Err(bad_request(
-                format!("customerKey {k:?} is already in use."),
-                VALIDATION,
-            ));
-        }
-        Some(k) => k.to_owned(),
-        None => ids::guid(),
-    };
+    let key = ids::key_or_guid(
+        reply::opt_str(&asset, "customerKey")?,
+        |k| assets.key_taken(k, None),
+        key_in_use,
+    )?;
     let id = p.shared.stores.ids.next();
     let now = p.shared.stores.ids.stamp();
     asset.insert("id".into(), Value::from(id));
@@ -101,7 +96,7 @@ pub(crate) async fn update(p: Principal, Path(id): Path<String>, body: Bytes) ->
     p.require(scope::ASSETS_WRITE)?;
     let id = parse_id(&id)?;
     let mut patch = reply::parse_object(&body)?;
-    strip_read_only(&mut patch);
+    reply::strip_fields(&mut patch, READ_ONLY);
     if patch.contains_key("name") {
         reply::required_str(&patch, "name", MISSING_FIELD)?;
     }
@@ -113,10 +108,7 @@ pub(crate) async fn update(p: Principal, Path(id): Path<String>, body: Bytes) ->
     if let Some(k) = reply::opt_str(&patch, "customerKey")?
         && assets.key_taken(k, Some(id))
     {
-        return Err(bad_request(
-            format!("customerKey {k:?} is already in use."),
-            VALIDATION,
-        ));
+        return Err(key_in_use(k));
     }
     let now = p.shared.stores.ids.stamp();
     let asset = assets.items.get_mut(&id).ok_or_else(|| missing(id))?;
@@ -152,8 +144,11 @@ fn missing(id: u64) -> ApiError {
     not_found(format!("Asset with id {id} was not found."))
 }
 
-fn strip_read_only(map: &mut Map<String, Value>) {
-    map.retain(|k, _| !READ_ONLY.iter().any(|r| r.eq_ignore_ascii_case(k)));
+fn key_in_use(key: &str) -> ApiError {
+    bad_request(
+        format!("customerKey {key:?} is already in use."),
+        VALIDATION,
+    )
 }
 
 /// `assetType` must be an object with a numeric `id` or a string `name`.

@@ -136,6 +136,11 @@ pub(crate) fn parse_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> 
     }
 }
 
+/// Removes the fields named in `names` (any case) from `map`: what the server owns.
+pub(crate) fn strip_fields(map: &mut Map<String, Value>, names: &[&str]) {
+    map.retain(|k, _| !names.iter().any(|n| n.eq_ignore_ascii_case(k)));
+}
+
 /// The value of `name` in `map`, matching the key case-insensitively (exact match first).
 pub(crate) fn field<'a>(map: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
     map.get(name).or_else(|| {
