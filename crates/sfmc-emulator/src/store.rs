@@ -8,8 +8,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::api::async_rows::AsyncRequests;
+use crate::api::by_id::ById;
 use crate::api::ids::Ids;
-use crate::api::{assets, campaigns, categories, contacts, journeys, messaging};
+use crate::api::{contacts, journeys, messaging};
 use crate::dataext::DataExtension;
 
 /// Status polls an asynchronous rows request answers `Pending` before `Complete`, by default.
@@ -39,9 +40,9 @@ pub(crate) type SharedDataExtension = Arc<Mutex<DataExtension>>;
 /// Everything one business unit (MID) owns.
 #[derive(Default)]
 pub(crate) struct BusinessUnit {
-    pub assets: Mutex<assets::Assets>,
-    pub categories: Mutex<categories::Categories>,
-    pub campaigns: Mutex<campaigns::Campaigns>,
+    pub assets: Mutex<ById>,
+    pub categories: Mutex<ById>,
+    pub campaigns: Mutex<ById>,
     pub contacts: Mutex<contacts::Contacts>,
     pub journeys: Mutex<journeys::Journeys>,
     pub messaging: Mutex<messaging::Messaging>,

@@ -1,6 +1,7 @@
 //! The REST families of `shared/SFMC-API.md`, one module each, over per-business-unit state
 //! ([`crate::store`]), plus the helpers they share: [`principal`] (token and scope checks),
-//! [`query`], [`paging`], [`filter`], [`listing`], [`reply`] (error bodies) and [`ids`].
+//! [`query`], [`paging`], [`filter`], [`listing`], [`reply`] (error bodies), [`ids`] and
+//! [`by_id`] (storage and lookups of the families with numeric ids).
 //! Paths here are the normalized (lower-case) ones; handlers read keys in their original case
 //! from [`crate::paths::Segments`].
 
@@ -14,6 +15,7 @@ use crate::state::AppState;
 
 pub(crate) mod assets;
 pub(crate) mod async_rows;
+pub(crate) mod by_id;
 pub(crate) mod campaigns;
 pub(crate) mod categories;
 pub(crate) mod contacts;
