@@ -6,13 +6,12 @@ mod common;
 
 use std::time::Duration;
 
-use axum::body::{Body, to_bytes};
+use axum::body::Body;
 use axum::http::{Request, header};
 use common::*;
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 use sfmc_emulator::{EmulatorConfig, Fault, FaultTarget, router};
-use tower::ServiceExt as _;
 
 #[tokio::test]
 async fn api_faults_hit_the_families_in_order() {
@@ -112,13 +111,6 @@ async fn the_blocked_throttle_applies_to_writes_and_tokens_too() {
         (status, error["field"].as_str()),
         (StatusCode::BAD_REQUEST, Some("errorcode"))
     );
-}
-
-async fn oneshot(app: &axum::Router, request: Request<Body>) -> (StatusCode, Value) {
-    let response = app.clone().oneshot(request).await.unwrap();
-    let status = StatusCode::from_u16(response.status().as_u16()).unwrap();
-    let body = to_bytes(response.into_body(), 1 << 20).await.unwrap();
-    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
 }
 
 #[tokio::test(start_paused = true)]

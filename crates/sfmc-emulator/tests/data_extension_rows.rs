@@ -10,13 +10,9 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sfmc_emulator::RunningEmulator;
 
-async fn define(emu: &RunningEmulator, body: Value) -> (StatusCode, Value) {
-    control(emu, "POST", "dataextensions", Some(body)).await
-}
-
 async fn people(emu: &RunningEmulator) {
     let body = json!({"key": "People", "fields": ["Id", {"name": "Email", "type": "EmailAddress", "length": 254}, {"name": "Age", "type": "Number"}], "primaryKeys": ["Id"]});
-    let (status, described) = define(emu, body).await;
+    let (status, described) = control(emu, "POST", "dataextensions", Some(body)).await;
     assert_eq!(status, StatusCode::CREATED, "{described}");
 }
 
@@ -38,9 +34,14 @@ async fn the_control_plane_defines_and_inspects() {
         })
     );
     assert_eq!(
-        define(&emu, json!({"key": "PEOPLE", "fields": ["x"]}))
-            .await
-            .0,
+        control(
+            &emu,
+            "POST",
+            "dataextensions",
+            Some(json!({"key": "PEOPLE", "fields": ["x"]}))
+        )
+        .await
+        .0,
         StatusCode::CONFLICT
     );
     for (body, field) in [
@@ -58,7 +59,7 @@ async fn the_control_plane_defines_and_inspects() {
         (json!({"key": "k", "fields": ["a"], "mid": "999"}), "mid"),
         (json!({"key": "k", "fields": ["a"], "extra": 1}), "body"),
     ] {
-        let (status, error) = define(&emu, body.clone()).await;
+        let (status, error) = control(&emu, "POST", "dataextensions", Some(body.clone())).await;
         assert_eq!(
             (status, error["field"].as_str()),
             (StatusCode::BAD_REQUEST, Some(field)),
@@ -66,9 +67,11 @@ async fn the_control_plane_defines_and_inspects() {
         );
     }
     assert_eq!(
-        define(
+        control(
             &emu,
-            json!({"key": "Child", "fields": ["a"], "mid": 100000002})
+            "POST",
+            "dataextensions",
+            Some(json!({"key": "Child", "fields": ["a"], "mid": 100000002}))
         )
         .await
         .0,
