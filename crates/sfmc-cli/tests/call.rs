@@ -144,6 +144,7 @@ async fn unavailable_after_retries_exits_4() {
         status: Some(503),
         count: 100,
         delay_ms: 0,
+        ..sfmc_emulator::Fault::default()
     });
     // POST is not retried on 503, so this ends at once.
     let output = env

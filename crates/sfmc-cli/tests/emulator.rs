@@ -5,10 +5,29 @@
 
 mod support;
 
-use std::process::Stdio;
+use std::process::{Output, Stdio};
+use std::time::Duration;
 
 use support::{bare, code, json, stderr};
 use tokio::io::{AsyncBufReadExt, BufReader};
+
+/// Generous bound on a refusal, so a regression that starts the emulator instead fails the
+/// test (and kills the process) rather than hanging it. Nothing is asserted about speed.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+/// `sfmc ARGS` expected to exit on its own (a refused configuration): its output.
+async fn refused(args: &[&str]) -> Output {
+    let child = bare(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    tokio::time::timeout(PATIENCE, child.wait_with_output())
+        .await
+        .unwrap_or_else(|_| panic!("sfmc {args:?} kept running instead of refusing"))
+        .unwrap()
+}
 
 #[tokio::test]
 async fn emulator_process_serves_tokens_to_sfmc_token() {
@@ -32,7 +51,11 @@ async fn emulator_process_serves_tokens_to_sfmc_token() {
     .spawn()
     .unwrap();
     let mut lines = BufReader::new(emulator.stdout.take().unwrap()).lines();
-    let first = lines.next_line().await.unwrap().expect("a first line");
+    let first = tokio::time::timeout(PATIENCE, lines.next_line())
+        .await
+        .expect("the emulator announces its address")
+        .unwrap()
+        .expect("a first line");
     let url = first
         .strip_prefix("listening on ")
         .expect(&first)
@@ -64,10 +87,7 @@ async fn emulator_process_serves_tokens_to_sfmc_token() {
 async fn emulator_refuses_a_busy_address() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
-    let output = bare(&["emulator", "--listen", &addr])
-        .output()
-        .await
-        .unwrap();
+    let output = refused(&["emulator", "--listen", &addr]).await;
     assert_eq!(code(&output), 2, "{}", stderr(&output));
     assert!(
         stderr(&output).contains("cannot listen"),
@@ -80,10 +100,7 @@ async fn emulator_refuses_a_busy_address() {
 async fn token_ttl_outside_what_clients_accept_exits_2() {
     for ttl in ["0", "86401", "9223372036854775807", "-5"] {
         let flag = format!("--token-ttl={ttl}");
-        let output = bare(&["emulator", "--listen", "127.0.0.1:0", &flag])
-            .output()
-            .await
-            .unwrap();
+        let output = refused(&["emulator", "--listen", "127.0.0.1:0", &flag]).await;
         assert_eq!(code(&output), 2, "{ttl}: {}", stderr(&output));
         assert!(
             stderr(&output).contains("--token-ttl"),
@@ -95,16 +112,14 @@ async fn token_ttl_outside_what_clients_accept_exits_2() {
 
 #[tokio::test]
 async fn a_bad_public_url_exits_2() {
-    let output = bare(&[
+    let output = refused(&[
         "emulator",
         "--listen",
         "127.0.0.1:0",
         "--public-url",
         "mc.example.com",
     ])
-    .output()
-    .await
-    .unwrap();
+    .await;
     assert_eq!(code(&output), 2, "{}", stderr(&output));
     assert!(
         stderr(&output).contains("--public-url"),
@@ -129,7 +144,11 @@ async fn the_public_url_is_announced_as_the_instance_url() {
     .spawn()
     .unwrap();
     let mut lines = BufReader::new(emulator.stdout.take().unwrap()).lines();
-    let first = lines.next_line().await.unwrap().expect("a first line");
+    let first = tokio::time::timeout(PATIENCE, lines.next_line())
+        .await
+        .expect("the emulator announces its address")
+        .unwrap()
+        .expect("a first line");
     let url = first
         .strip_prefix("listening on ")
         .expect(&first)

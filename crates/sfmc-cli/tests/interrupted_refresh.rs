@@ -164,6 +164,7 @@ async fn slow_token_env(name: &str) -> Env {
         status: None,
         count: 1,
         delay_ms: TOKEN_DELAY_MS,
+        ..Fault::default()
     });
     env
 }

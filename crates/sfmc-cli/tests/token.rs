@@ -257,6 +257,7 @@ async fn outage_exits_4_unless_a_valid_token_is_cached() {
         status: Some(503),
         count: 1000,
         delay_ms: 0,
+        ..sfmc_emulator::Fault::default()
     });
     let cached = env.run(&["token"]).await;
     assert_eq!(code(&cached), 0, "{}", stderr(&cached));

@@ -38,6 +38,7 @@ fn api_fault(status: u16) -> Fault {
         status: Some(status),
         count: 1,
         delay_ms: 0,
+        ..Fault::default()
     }
 }
 
@@ -77,7 +78,10 @@ async fn a_429_waits_for_retry_after_then_succeeds_even_on_post() {
 #[tokio::test(start_paused = true)]
 async fn a_50200_block_is_not_retried() {
     let (emulator, client, _) = setup().await;
-    emulator.add_fault_with_errorcode(api_fault(429), 50200);
+    emulator.add_fault(Fault {
+        errorcode: Some(50200),
+        ..api_fault(429)
+    });
     let error = client
         .request(Method::GET, "/hub/v1/campaigns")
         .send()

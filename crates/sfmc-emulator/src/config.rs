@@ -1,6 +1,6 @@
 //! What the emulator knows before the first request: the installed packages (client id,
 //! secret, reachable business units, scopes), the token lifetime, and how it serves (public
-//! URL, header read timeout, connection limit). `Debug` never shows a client secret.
+//! URL, header read and request timeouts, connection limit). `Debug` never shows a client secret.
 
 use std::fmt;
 use std::time::Duration;
@@ -14,6 +14,11 @@ pub const TOKEN_TTL_RANGE_SECS: std::ops::RangeInclusive<u64> = 1..=86_400;
 
 /// Default time a client has to send a request's headers before its connection is closed.
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Default time a request may take from its headers to its answer: reading the body and
+/// handling it, except the delay of an injected fault. A client that does not send its body in
+/// time gets 408 and its connection is closed.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Default number of connections served at once; further ones wait to be accepted.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
@@ -52,11 +57,17 @@ pub struct EmulatorConfig {
     pub token_ttl_secs: u64,
     /// Base URL announced as `rest_instance_url`, `soap_instance_url` and in userinfo's `rest`
     /// (a `/` is appended when missing); `None`: `http://` + the listen address. Never the
-    /// request's `Host` header. See [`EmulatorConfig::with_public_url`] for a checked setter.
+    /// request's `Host` header. [`EmulatorConfig::with_public_url`] sets it and says what is
+    /// wrong with a bad one; a bad one set here directly is ignored with a warning.
     pub public_url: Option<String>,
     /// How long a client may take to send a request's headers (the first request's or the
     /// next one's on a kept-alive connection) before the connection is closed.
     pub header_read_timeout: Duration,
+    /// How long a request may take once its headers are read: reading its body and handling it
+    /// (an injected fault's delay excepted), and how long writing an answer may stall on a
+    /// client that does not read it. Past it the connection is closed (after a 408 when the
+    /// body was late).
+    pub request_timeout: Duration,
     /// Most connections served at once; further ones wait in the listen backlog.
     pub max_connections: usize,
 }
@@ -108,6 +119,7 @@ impl EmulatorConfig {
             token_ttl_secs: DEFAULT_TOKEN_TTL_SECS,
             public_url: None,
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
@@ -118,6 +130,15 @@ impl EmulatorConfig {
     pub fn with_public_url(mut self, url: &str) -> Result<Self, String> {
         self.public_url = Some(check_public_url(url)?);
         Ok(self)
+    }
+
+    /// The public URL checked and ending in `/` (the one place that is done); `None` when
+    /// there is none, or, with a warning, when it is not a valid one.
+    pub(crate) fn checked_public_url(&self) -> Option<String> {
+        let url = self.public_url.as_deref()?;
+        check_public_url(url)
+            .inspect_err(|problem| tracing::warn!("{problem}; announcing the listen address"))
+            .ok()
     }
 }
 
@@ -187,6 +208,22 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn a_public_url_set_directly_is_checked_too() {
+        let with = |url: &str| EmulatorConfig {
+            public_url: Some(url.to_owned()),
+            ..EmulatorConfig::demo()
+        };
+        assert_eq!(
+            with("https://mc.example.com")
+                .checked_public_url()
+                .as_deref(),
+            Some("https://mc.example.com/")
+        );
+        assert_eq!(with("ftp://x/").checked_public_url(), None);
+        assert_eq!(EmulatorConfig::demo().checked_public_url(), None);
     }
 
     #[test]

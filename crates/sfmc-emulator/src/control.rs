@@ -56,13 +56,13 @@ async fn stats(State(shared): State<AppState>) -> Response {
 }
 
 async fn list_faults(State(shared): State<AppState>) -> Response {
-    Json(shared.faults.pending_queued()).into_response()
+    Json(shared.faults.pending()).into_response()
 }
 
 async fn add_fault(State(shared): State<AppState>, body: Bytes) -> Response {
     match parse_fault(&body) {
-        Ok((fault, errorcode)) => {
-            shared.faults.push_with_errorcode(fault, errorcode);
+        Ok(fault) => {
+            shared.faults.push(fault);
             StatusCode::NO_CONTENT.into_response()
         }
         Err((field, message)) => invalid("invalid_fault", field, &message),
@@ -87,7 +87,7 @@ async fn revoke(State(shared): State<AppState>) -> StatusCode {
 
 /// Reads `{"target":"token"|"api","status"?:N,"count"?:N,"delay_ms"?:N,"errorcode"?:N}`; on
 /// error, the field at fault and a message.
-fn parse_fault(body: &[u8]) -> Result<(Fault, Option<i64>), (&'static str, String)> {
+fn parse_fault(body: &[u8]) -> Result<Fault, (&'static str, String)> {
     let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(body) else {
         return Err((
             "body",
@@ -144,13 +144,13 @@ fn parse_fault(body: &[u8]) -> Result<(Fault, Option<i64>), (&'static str, Strin
         "a non-negative integer such as 50200",
     )?
     .map(|c| i64::try_from(c).unwrap_or(i64::MAX));
-    let fault = Fault {
+    Ok(Fault {
         target,
         status,
         count,
         delay_ms,
-    };
-    Ok((fault, errorcode))
+        errorcode,
+    })
 }
 
 /// An optional integer field in `min..=max` (`null` counts as absent).
@@ -177,18 +177,18 @@ mod tests {
 
     #[test]
     fn parses_faults_with_defaults() {
-        let (f, errorcode) = parse_fault(br#"{"target":"API","status":503}"#).unwrap();
-        assert_eq!(errorcode, None);
+        let f = parse_fault(br#"{"target":"API","status":503}"#).unwrap();
         assert_eq!(
             f,
             Fault {
                 target: FaultTarget::Api,
                 status: Some(503),
                 count: 1,
-                delay_ms: 0
+                delay_ms: 0,
+                errorcode: None,
             }
         );
-        let (f, _) =
+        let f =
             parse_fault(br#"{"target":"token","count":3,"delay_ms":250,"status":null}"#).unwrap();
         assert_eq!(
             f,
@@ -196,9 +196,12 @@ mod tests {
                 target: FaultTarget::Token,
                 status: None,
                 count: 3,
-                delay_ms: 250
+                delay_ms: 250,
+                errorcode: None,
             }
         );
+        let f = parse_fault(br#"{"target":"api","status":429,"errorcode":50200}"#).unwrap();
+        assert_eq!(f.errorcode, Some(50200));
     }
 
     #[test]

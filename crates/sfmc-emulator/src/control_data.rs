@@ -5,8 +5,10 @@
 //!   in that business unit.
 //! - `GET /_emulator/dataextensions[?mid=]` → `{"items":[description…]}`.
 //! - `GET /_emulator/dataextensions/{key}[?mid=]` → `{"key","mid","fields":[{"name","type",
-//!   "length"}],"primaryKeys","rows":N}`; `…/{key}/rows` → `{"key","mid","count","items":
-//!   [{"Column":"value"}]}` (declared names, unset columns left out, first-written order);
+//!   "length"}],"primaryKeys","rows":N}`; `…/{key}/rows[?page=&pageSize=]` → `{"key","mid",
+//!   "count","page","pageSize","items":[{"Column":"value"}]}` (declared names, unset columns
+//!   left out, first-written order, [`ROWS_PAGE_SIZE`] a page by default and at most, `count`
+//!   all rows);
 //!   `DELETE …/{key}` → 204.
 //! - `GET|POST /_emulator/settings` `{"async_pending_polls":N}` (0–1000): status polls an
 //!   asynchronous rows request answers `Pending` before `Complete`.
@@ -23,12 +25,16 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Map, Value, json};
 
+use crate::api::paging::Paging;
 use crate::api::query::Params;
 use crate::control::{invalid, method_not_allowed, optional_u64};
 use crate::dataext::{DataExtension, Field};
 use crate::paths::Segments;
 use crate::state::{AppState, Shared};
 use crate::store::lock;
+
+/// Default and largest page of `GET /_emulator/dataextensions/{key}/rows`.
+pub(crate) const ROWS_PAGE_SIZE: usize = 2500;
 
 /// Most pending polls the settings accept.
 const MAX_PENDING_POLLS: u64 = 1000;
@@ -96,14 +102,32 @@ async fn describe(State(shared): State<AppState>, segments: Segments, params: Pa
 }
 
 async fn rows(State(shared): State<AppState>, segments: Segments, params: Params) -> Response {
+    let paging = match Paging::from_params(&params, ROWS_PAGE_SIZE, ROWS_PAGE_SIZE) {
+        Ok(paging) => paging,
+        Err(e) => {
+            let field = if e.message().contains("pageSize") {
+                "pageSize"
+            } else {
+                "page"
+            };
+            return invalid("invalid_paging", field, e.message());
+        }
+    };
     with_data_extension(&shared, &segments, &params, |de, mid| {
-        let items: Vec<Value> = de
-            .rows()
+        let items: Vec<Value> = paging
+            .slice(de.rows())
             .iter()
             .map(|row| Value::Object(de.row_object(row)))
             .collect();
-        Json(json!({"key": de.key, "mid": mid, "count": items.len(), "items": items}))
-            .into_response()
+        Json(json!({
+            "key": de.key,
+            "mid": mid,
+            "count": de.len(),
+            "page": paging.page,
+            "pageSize": paging.page_size,
+            "items": items,
+        }))
+        .into_response()
     })
 }
 
@@ -278,11 +302,9 @@ fn parse_definition(
 fn parse_field(value: &Value) -> Result<Field, (&'static str, String)> {
     let bad = |m: &str| ("fields", m.to_owned());
     match value {
-        Value::String(name) if !name.trim().is_empty() => Ok(Field {
-            name: name.clone(),
-            kind: "Text".into(),
-            length: None,
-        }),
+        Value::String(name) if !name.trim().is_empty() => {
+            Ok(Field::new(name.clone(), "Text".into(), None))
+        }
         Value::Object(map) => {
             if let Some(unknown) = map
                 .keys()
@@ -307,11 +329,7 @@ fn parse_field(value: &Value) -> Result<Field, (&'static str, String)> {
                 }
             };
             let length = length_of(map)?;
-            Ok(Field {
-                name: name.to_owned(),
-                kind: kind.to_owned(),
-                length,
-            })
+            Ok(Field::new(name.to_owned(), kind.to_owned(), length))
         }
         _ => Err(bad(
             "Each field is a non-empty name or a {name,type,length} object.",

@@ -12,11 +12,64 @@ use serde_json::{Map, Value, json};
 pub(crate) struct Field {
     /// Name as declared.
     pub name: String,
-    /// Marketing Cloud field type (`Text`, `Number`, `Decimal`, `Boolean`, `Date`, …).
+    /// Marketing Cloud field type as declared (`Text`, `Number`, `Decimal`, `Boolean`, …).
     pub kind: String,
     /// Longest value accepted, in characters, if limited.
     pub length: Option<u64>,
+    /// How values are checked, read once from `kind`.
+    check: ValueCheck,
 }
+
+impl Field {
+    pub(crate) fn new(name: String, kind: String, length: Option<u64>) -> Self {
+        let check = ValueCheck::of(&kind);
+        Field {
+            name,
+            kind,
+            length,
+            check,
+        }
+    }
+}
+
+/// What a field's type asks of a non-empty value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ValueCheck {
+    /// A whole number.
+    Number,
+    /// A decimal number.
+    Decimal,
+    /// `true`, `false`, `1` or `0`, any case.
+    Boolean,
+    /// Anything (text, email addresses, dates, …).
+    Any,
+}
+
+impl ValueCheck {
+    fn of(kind: &str) -> Self {
+        match kind.to_ascii_lowercase().as_str() {
+            "number" => ValueCheck::Number,
+            "decimal" => ValueCheck::Decimal,
+            "boolean" => ValueCheck::Boolean,
+            _ => ValueCheck::Any,
+        }
+    }
+
+    fn accepts(self, value: &str) -> bool {
+        let value = value.trim();
+        match self {
+            ValueCheck::Number => value.parse::<i64>().is_ok(),
+            ValueCheck::Decimal => value.parse::<f64>().is_ok(),
+            ValueCheck::Boolean => ["true", "false", "1", "0"]
+                .iter()
+                .any(|b| value.eq_ignore_ascii_case(b)),
+            ValueCheck::Any => true,
+        }
+    }
+}
+
+/// A row's checked values: `(column position, value)`, later pairs winning.
+pub(crate) type Cells = Vec<(usize, Option<String>)>;
 
 /// How a write treats a row whose primary key exists: `Insert` fails, `Upsert` updates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -107,15 +160,16 @@ impl DataExtension {
         &self.rows
     }
 
-    /// Checks `(column, value)` pairs against the definition: an error names an unknown
-    /// column or a value that does not fit its field.
-    pub(crate) fn cells<'a>(
+    /// Checks `(column, value)` pairs against the definition, taking their strings: an error
+    /// names an unknown column or a value that does not fit its field.
+    pub(crate) fn cells(
         &self,
-        pairs: impl Iterator<Item = (&'a String, &'a Value)>,
-    ) -> Result<Vec<(usize, Option<String>)>, RowError> {
+        pairs: impl IntoIterator<Item = (String, Value)>,
+    ) -> Result<Cells, RowError> {
         pairs
+            .into_iter()
             .map(|(name, value)| {
-                let i = self.column(name).ok_or_else(|| {
+                let i = self.column(&name).ok_or_else(|| {
                     RowError::new(
                         "InvalidColumn",
                         format!(
@@ -126,9 +180,9 @@ impl DataExtension {
                 })?;
                 let text = match value {
                     Value::Null => None,
-                    Value::String(s) => Some(s.clone()),
+                    Value::String(s) => Some(s),
                     Value::Number(n) => Some(n.to_string()),
-                    Value::Bool(b) => Some(if *b { "True" } else { "False" }.to_owned()),
+                    Value::Bool(b) => Some(if b { "True" } else { "False" }.to_owned()),
                     _ => {
                         return Err(RowError::new(
                             "InvalidValue",
@@ -147,28 +201,30 @@ impl DataExtension {
             .collect()
     }
 
+    /// The primary-key tuple of `cells` (the last value given for each key column); an error
+    /// names a key column without a value.
+    pub(crate) fn key_of(
+        &self,
+        cells: &[(usize, Option<String>)],
+    ) -> Result<Box<[Box<str>]>, RowError> {
+        self.primary
+            .iter()
+            .map(|&p| match cells.iter().rev().find(|(i, _)| *i == p) {
+                Some((_, Some(v))) if !v.is_empty() => Ok(v.as_str().into()),
+                _ => Err(RowError::new(
+                    "MissingPrimaryKey",
+                    format!(
+                        "The primary key column {:?} is missing a value.",
+                        self.fields[p].name
+                    ),
+                )),
+            })
+            .collect()
+    }
+
     /// Writes one row; an error names a missing primary key or (on insert) a duplicate.
-    pub(crate) fn write(
-        &mut self,
-        cells: Vec<(usize, Option<String>)>,
-        mode: WriteMode,
-    ) -> Result<(), RowError> {
-        let mut key: Vec<Box<str>> = Vec::with_capacity(self.primary.len());
-        for &p in &self.primary {
-            match cells.iter().rev().find(|(i, _)| *i == p) {
-                Some((_, Some(v))) if !v.is_empty() => key.push(v.as_str().into()),
-                _ => {
-                    return Err(RowError::new(
-                        "MissingPrimaryKey",
-                        format!(
-                            "The primary key column {:?} is missing a value.",
-                            self.fields[p].name
-                        ),
-                    ));
-                }
-            }
-        }
-        let key = key.into_boxed_slice();
+    pub(crate) fn write(&mut self, cells: Cells, mode: WriteMode) -> Result<(), RowError> {
+        let key = self.key_of(&cells)?;
         let existing = if self.primary.is_empty() {
             None
         } else {
@@ -238,17 +294,7 @@ fn check_value(field: &Field, value: &str) -> Result<(), String> {
             field.name
         ));
     }
-    let ok = match field.kind.to_ascii_lowercase().as_str() {
-        _ if value.is_empty() => true,
-        "number" => value.trim().parse::<i64>().is_ok(),
-        "decimal" => value.trim().parse::<f64>().is_ok(),
-        "boolean" => matches!(
-            value.trim().to_ascii_lowercase().as_str(),
-            "true" | "false" | "1" | "0"
-        ),
-        _ => true,
-    };
-    if ok {
+    if value.is_empty() || field.check.accepts(value) {
         Ok(())
     } else {
         Err(format!(
@@ -263,11 +309,7 @@ mod tests {
     use super::*;
 
     fn de() -> DataExtension {
-        let f = |name: &str, kind: &str, length| Field {
-            name: name.into(),
-            kind: kind.into(),
-            length,
-        };
+        let f = |name: &str, kind: &str, length| Field::new(name.into(), kind.into(), length);
         DataExtension::new(
             "k".into(),
             vec![
@@ -279,8 +321,11 @@ mod tests {
         .unwrap()
     }
 
-    fn cells(de: &DataExtension, v: Value) -> Result<Vec<(usize, Option<String>)>, RowError> {
-        de.cells(v.as_object().unwrap().iter())
+    fn cells(de: &DataExtension, v: Value) -> Result<Cells, RowError> {
+        let Value::Object(pairs) = v else {
+            panic!("cells of an object")
+        };
+        de.cells(pairs)
     }
 
     #[test]

@@ -15,12 +15,13 @@ use serde::{Deserialize, Serialize};
 use crate::rest::{self, DOCUMENTATION_URL};
 
 /// Which requests a fault applies to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FaultTarget {
     /// `POST /v2/token`.
     Token,
-    /// Every other request outside `/_emulator/` (userinfo, tokenContext, REST).
+    /// Every other request outside `/_emulator/` (userinfo, tokenContext, REST); the default.
+    #[default]
     Api,
 }
 
@@ -35,16 +36,24 @@ pub struct Fault {
     pub count: u32,
     /// Delay before answering, in milliseconds (tokio time).
     pub delay_ms: u64,
+    /// `errorcode` of the failure instead of the status's default: `429` with `50200` is the
+    /// "temporarily blocked" throttle, without `Retry-After`. Left out of JSON when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub errorcode: Option<i64>,
 }
 
-/// A queued fault as `GET /_emulator/faults` lists it: the [`Fault`] fields, plus
-/// `errorcode` when one was given.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub(crate) struct Queued {
-    #[serde(flatten)]
-    fault: Fault,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    errorcode: Option<i64>,
+impl Default for Fault {
+    /// One API request failing with 500 at once; set the fields you need with
+    /// `Fault { status: Some(503), ..Fault::default() }`.
+    fn default() -> Self {
+        Fault {
+            target: FaultTarget::Api,
+            status: Some(500),
+            count: 1,
+            delay_ms: 0,
+            errorcode: None,
+        }
+    }
 }
 
 /// What a fault does to one request.
@@ -56,10 +65,12 @@ pub(crate) struct Effect {
 }
 
 impl Effect {
-    /// Waits the delay, then returns the failure response if the fault has a status.
+    /// Waits the delay (which the request timeout does not count), then returns the failure response if the fault has a status.
     pub(crate) async fn apply(self) -> Option<Response> {
         if self.delay_ms > 0 {
-            tokio::time::sleep(Duration::from_millis(self.delay_ms)).await;
+            let delay = Duration::from_millis(self.delay_ms);
+            crate::deadline::excuse(delay);
+            tokio::time::sleep(delay).await;
         }
         self.status.map(|status| failure(status, self.errorcode))
     }
@@ -69,11 +80,11 @@ impl Effect {
 #[derive(Default)]
 struct Queue {
     armed: AtomicBool,
-    faults: Mutex<VecDeque<Queued>>,
+    faults: Mutex<VecDeque<Fault>>,
 }
 
 impl Queue {
-    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Queued>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Fault>> {
         self.faults
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -85,13 +96,13 @@ impl Queue {
         }
         let mut q = self.lock();
         let front = q.front_mut()?;
-        front.fault.count = front.fault.count.saturating_sub(1);
+        front.count = front.count.saturating_sub(1);
         let effect = Effect {
-            status: front.fault.status,
+            status: front.status,
             errorcode: front.errorcode,
-            delay_ms: front.fault.delay_ms,
+            delay_ms: front.delay_ms,
         };
-        if front.fault.count == 0 {
+        if front.count == 0 {
             q.pop_front();
         }
         self.armed.store(!q.is_empty(), Ordering::Release);
@@ -114,18 +125,14 @@ impl FaultQueues {
         }
     }
 
+    /// Queues `fault` (one with `count` 0 does nothing).
     pub(crate) fn push(&self, fault: Fault) {
-        self.push_with_errorcode(fault, None);
-    }
-
-    /// Queues `fault`, whose failure carries `errorcode` when given.
-    pub(crate) fn push_with_errorcode(&self, fault: Fault, errorcode: Option<i64>) {
         if fault.count == 0 {
             return;
         }
         let queue = self.queue(fault.target);
         let mut q = queue.lock();
-        q.push_back(Queued { fault, errorcode });
+        q.push_back(fault);
         queue.armed.store(true, Ordering::Release);
     }
 
@@ -142,13 +149,9 @@ impl FaultQueues {
         }
     }
 
+    /// Every queued fault, token faults first.
     pub(crate) fn pending(&self) -> Vec<Fault> {
-        self.pending_queued().into_iter().map(|q| q.fault).collect()
-    }
-
-    /// Every queued fault with its `errorcode`, token faults first.
-    pub(crate) fn pending_queued(&self) -> Vec<Queued> {
-        let mut all: Vec<Queued> = self.token.lock().iter().cloned().collect();
+        let mut all: Vec<Fault> = self.token.lock().iter().cloned().collect();
         all.extend(self.api.lock().iter().cloned());
         all
     }
@@ -203,7 +206,7 @@ mod tests {
             target,
             status,
             count,
-            delay_ms: 0,
+            ..Fault::default()
         }
     }
 

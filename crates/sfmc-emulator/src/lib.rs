@@ -20,8 +20,11 @@
 //!   `GET|POST dataextensions`, `GET|DELETE dataextensions/{key}`,
 //!   `GET dataextensions/{key}/rows`, `GET|POST settings` (see `control_data`'s shapes in the
 //!   README).
-//! - As a server: a header read timeout drops half-sent requests, a connection limit bounds
-//!   open connections, and instance URLs never come from the request's `Host` header.
+//! - As a server: a header read timeout drops half-sent headers, a request timeout (body read
+//!   and handling; 408, then the connection is closed) drops half-sent bodies, a write stall
+//!   timeout drops clients that stop reading, a connection limit bounds open connections,
+//!   request bodies are limited (5 MB for rowsets, 64 MB for asynchronous rows, axum's 2 MB
+//!   elsewhere; 413 beyond), and instance URLs never come from the request's `Host` header.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -75,15 +78,22 @@
 //!   failed (`errorCode` `InvalidColumn`, `InvalidValue`, `MissingPrimaryKey` or
 //!   `UnexpectedError` for a duplicate key on insert, `message` naming the row number).
 //! - Row reads' `links` are paths from the REST root (`/data/v1/customobjectdata/key/…`).
+//! - What is kept only to answer later is bounded per business unit: the newest 10,000
+//!   asynchronous rows requests, sent messages and contact delete requests; older ones answer
+//!   404 (or leave the delete request list).
 
 mod api;
 mod app;
+mod capped;
 mod clock;
 mod config;
 mod control;
 mod control_data;
 mod dataext;
+mod deadline;
 mod faults;
+#[doc(hidden)]
+pub mod fuzzing;
 mod gate;
 mod paths;
 mod rest;
@@ -97,9 +107,9 @@ mod userinfo;
 
 pub use app::router;
 pub use config::{
-    DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_TOKEN_TTL_SECS, DEMO_ACCOUNT_ID,
-    DEMO_CHILD_ACCOUNT_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, EmulatorConfig, Package,
-    TOKEN_TTL_RANGE_SECS,
+    DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_REQUEST_TIMEOUT,
+    DEFAULT_TOKEN_TTL_SECS, DEMO_ACCOUNT_ID, DEMO_CHILD_ACCOUNT_ID, DEMO_CLIENT_ID,
+    DEMO_CLIENT_SECRET, EmulatorConfig, Package, TOKEN_TTL_RANGE_SECS,
 };
 pub use faults::{Fault, FaultTarget};
 pub use paths::OriginalPath;

@@ -45,27 +45,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Segments {
     }
 }
 
-/// `%XX` escapes decoded (invalid escapes and invalid UTF-8 are kept or replaced, never fatal).
+/// `%XX` escapes decoded (invalid escapes are kept, invalid UTF-8 replaced, never fatal).
 pub(crate) fn percent_decode(segment: &str) -> String {
-    let bytes = segment.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| char::from(b).to_digit(16);
-        if bytes[i] == b'%'
-            && let (Some(h), Some(l)) = (
-                bytes.get(i + 1).copied().and_then(hex),
-                bytes.get(i + 2).copied().and_then(hex),
-            )
-        {
-            out.push(u8::try_from(h * 16 + l).unwrap_or(b'?'));
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(segment)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// `path` with `/` runs collapsed and a trailing `/` dropped (`/` stays `/`).

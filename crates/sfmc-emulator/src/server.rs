@@ -1,12 +1,14 @@
 //! Running the emulator on a socket: [`start`] binds and spawns the serving task, an HTTP/1
 //! accept loop with a header read timeout (a client that does not finish sending a request's
-//! headers in time is disconnected) and a connection limit (further connections wait in the
+//! headers in time is disconnected), a write stall timeout (a client that stops reading an
+//! answer is disconnected; see [`crate::deadline`]) and a connection limit (further connections wait in the
 //! listen backlog); [`RunningEmulator`] reports where it listens and stops it (gracefully with
 //! [`RunningEmulator::shutdown`], at once when dropped).
 
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -19,6 +21,7 @@ use tokio::task::{JoinHandle, JoinSet};
 
 use crate::app::router;
 use crate::config::EmulatorConfig;
+use crate::deadline::StallGuard;
 use crate::faults::Fault;
 use crate::state::{EmulatorHandle, reachable};
 use crate::stats::Stats;
@@ -36,15 +39,18 @@ pub async fn start(config: EmulatorConfig, listen: SocketAddr) -> io::Result<Run
     let addr = listener.local_addr()?;
     let limits = Limits {
         header_read_timeout: config.header_read_timeout,
+        write_stall_timeout: config.request_timeout,
         max_connections: config.max_connections.max(1),
     };
     let (app, handle) = router(config);
     handle.set_listen_addr(addr);
     let (stop, stopped) = watch::channel(false);
-    let task = tokio::spawn(serve(listener, app, limits, stopped));
+    let open = Arc::new(AtomicUsize::new(0));
+    let task = tokio::spawn(serve(listener, app, limits, open.clone(), stopped));
     Ok(RunningEmulator {
         addr,
         handle,
+        open,
         stop: Some(stop),
         task: Some(task),
     })
@@ -54,6 +60,7 @@ pub async fn start(config: EmulatorConfig, listen: SocketAddr) -> io::Result<Run
 #[derive(Clone, Copy, Debug)]
 struct Limits {
     header_read_timeout: Duration,
+    write_stall_timeout: Duration,
     max_connections: usize,
 }
 
@@ -63,16 +70,15 @@ async fn serve(
     listener: TcpListener,
     app: Router,
     limits: Limits,
+    open: Arc<AtomicUsize>,
     mut stop: watch::Receiver<bool>,
 ) {
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let mut connections = JoinSet::new();
     loop {
+        // The semaphore is never closed, so acquiring it always succeeds.
         let permit = tokio::select! {
-            permit = permits.clone().acquire_owned() => match permit {
-                Ok(permit) => permit,
-                Err(_) => break,
-            },
+            Ok(permit) = permits.clone().acquire_owned() => permit,
             _ = stop.changed() => break,
         };
         let stream = tokio::select! {
@@ -87,15 +93,20 @@ async fn serve(
             _ = stop.changed() => break,
         };
         let _ = stream.set_nodelay(true);
+        let counted = OpenConnection::new(open.clone());
         let service = TowerToHyperService::new(app.clone());
         let mut stop = stop.clone();
         connections.spawn(async move {
             let _permit = permit;
+            let _counted = counted;
             let mut builder = http1::Builder::new();
             builder
                 .timer(TokioTimer::new())
                 .header_read_timeout(limits.header_read_timeout);
-            let connection = builder.serve_connection(TokioIo::new(stream), service);
+            let connection = builder.serve_connection(
+                TokioIo::new(StallGuard::new(stream, limits.write_stall_timeout)),
+                service,
+            );
             let mut connection = std::pin::pin!(connection);
             tokio::select! {
                 _ = connection.as_mut() => {}
@@ -111,11 +122,28 @@ async fn serve(
     while connections.join_next().await.is_some() {}
 }
 
+/// Counts a connection in the open-connections gauge while it lives.
+struct OpenConnection(Arc<AtomicUsize>);
+
+impl OpenConnection {
+    fn new(open: Arc<AtomicUsize>) -> Self {
+        open.fetch_add(1, Ordering::SeqCst);
+        OpenConnection(open)
+    }
+}
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 /// An emulator serving on a socket. Dropping it stops the server at once.
 #[derive(Debug)]
 pub struct RunningEmulator {
     addr: SocketAddr,
     handle: EmulatorHandle,
+    open: Arc<AtomicUsize>,
     stop: Option<watch::Sender<bool>>,
     task: Option<JoinHandle<()>>,
 }
@@ -142,6 +170,12 @@ impl RunningEmulator {
         self.handle.stats()
     }
 
+    /// Connections accepted and not yet closed (at most the configured `max_connections`;
+    /// further ones wait in the listen backlog, uncounted).
+    pub fn open_connections(&self) -> usize {
+        self.open.load(Ordering::SeqCst)
+    }
+
     /// Invalidates every token issued so far (same as `POST /_emulator/revoke`).
     pub fn revoke_all(&self) {
         self.handle.revoke_all();
@@ -150,11 +184,6 @@ impl RunningEmulator {
     /// Queues a fault (same as `POST /_emulator/faults`).
     pub fn add_fault(&self, fault: Fault) {
         self.handle.add_fault(fault);
-    }
-
-    /// Queues a fault answering with `errorcode` (429 with 50200: "temporarily blocked").
-    pub fn add_fault_with_errorcode(&self, fault: Fault, errorcode: i64) {
-        self.handle.add_fault_with_errorcode(fault, errorcode);
     }
 
     /// Drops every queued fault (same as `DELETE /_emulator/faults`).

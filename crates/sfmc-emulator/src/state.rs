@@ -30,6 +30,8 @@ pub(crate) struct Shared {
     pub packages: Vec<PackageEntry>,
     pub by_client_id: HashMap<String, usize>,
     pub token_ttl_secs: u64,
+    /// How long a request may take from its headers to its answer ([`crate::deadline`]).
+    pub request_timeout: std::time::Duration,
     pub mint: TokenMint,
     pub counters: Counters,
     pub faults: FaultQueues,
@@ -46,6 +48,7 @@ pub(crate) type AppState = Arc<Shared>;
 
 impl Shared {
     pub(crate) fn new(config: EmulatorConfig) -> Self {
+        let public_url = config.checked_public_url();
         let mut by_client_id = HashMap::new();
         let packages: Vec<PackageEntry> = config
             .packages
@@ -74,15 +77,12 @@ impl Shared {
             packages,
             by_client_id,
             token_ttl_secs: config.token_ttl_secs,
+            request_timeout: config.request_timeout,
             mint: TokenMint::new(),
             counters: Counters::default(),
             faults: FaultQueues::default(),
             stores: Stores::default(),
-            public_url: config.public_url.map(
-                |u| {
-                    if u.ends_with('/') { u } else { format!("{u}/") }
-                },
-            ),
+            public_url,
             bound: OnceLock::new(),
         }
     }
@@ -179,15 +179,6 @@ impl EmulatorHandle {
     /// the configuration has a `public_url`.
     pub fn set_listen_addr(&self, addr: SocketAddr) {
         let _ = self.shared.bound.set(addr);
-    }
-
-    /// Queues a fault whose failure carries `errorcode` instead of the status's default (same
-    /// as `POST /_emulator/faults` with `"errorcode"`): `429` with `50200` is the "temporarily
-    /// blocked" throttle, without `Retry-After`.
-    pub fn add_fault_with_errorcode(&self, fault: Fault, errorcode: i64) {
-        self.shared
-            .faults
-            .push_with_errorcode(fault, Some(errorcode));
     }
 
     /// How many status polls of each asynchronous rows request accepted from now on answer

@@ -5,11 +5,12 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::api::async_rows::AsyncRequests;
+use crate::api::by_id::ById;
 use crate::api::ids::Ids;
-use crate::api::{assets, campaigns, categories, contacts, journeys, messaging};
+use crate::api::{contacts, journeys, messaging};
 use crate::dataext::DataExtension;
 
 /// Status polls an asynchronous rows request answers `Pending` before `Complete`, by default.
@@ -22,15 +23,26 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// Reads `lock`, carrying on with the data if a panicking holder poisoned it.
+fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Writes `lock`, carrying on with the data if a panicking holder poisoned it.
+fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    lock.write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// A data extension shared between requests.
 pub(crate) type SharedDataExtension = Arc<Mutex<DataExtension>>;
 
 /// Everything one business unit (MID) owns.
 #[derive(Default)]
 pub(crate) struct BusinessUnit {
-    pub assets: Mutex<assets::Assets>,
-    pub categories: Mutex<categories::Categories>,
-    pub campaigns: Mutex<campaigns::Campaigns>,
+    pub assets: Mutex<ById>,
+    pub categories: Mutex<ById>,
+    pub campaigns: Mutex<ById>,
     pub contacts: Mutex<contacts::Contacts>,
     pub journeys: Mutex<journeys::Journeys>,
     pub messaging: Mutex<messaging::Messaging>,
@@ -42,19 +54,14 @@ pub(crate) struct BusinessUnit {
 impl BusinessUnit {
     /// The data extension with external key `key` (case-insensitive).
     pub(crate) fn data_extension(&self, key: &str) -> Option<SharedDataExtension> {
-        let map = self
-            .data_extensions
-            .read()
-            .unwrap_or_else(|p| p.into_inner());
-        map.get(&key.to_lowercase()).cloned()
+        read(&self.data_extensions)
+            .get(&key.to_lowercase())
+            .cloned()
     }
 
     /// Adds `de`; `false` when its key is taken.
     pub(crate) fn add_data_extension(&self, de: DataExtension) -> bool {
-        let mut map = self
-            .data_extensions
-            .write()
-            .unwrap_or_else(|p| p.into_inner());
+        let mut map = write(&self.data_extensions);
         let key = de.key.to_lowercase();
         if map.contains_key(&key) {
             return false;
@@ -65,20 +72,14 @@ impl BusinessUnit {
 
     /// Removes the data extension with `key`; `false` when there is none.
     pub(crate) fn remove_data_extension(&self, key: &str) -> bool {
-        let mut map = self
-            .data_extensions
-            .write()
-            .unwrap_or_else(|p| p.into_inner());
-        map.remove(&key.to_lowercase()).is_some()
+        write(&self.data_extensions)
+            .remove(&key.to_lowercase())
+            .is_some()
     }
 
     /// Every data extension, in no particular order.
     pub(crate) fn all_data_extensions(&self) -> Vec<SharedDataExtension> {
-        let map = self
-            .data_extensions
-            .read()
-            .unwrap_or_else(|p| p.into_inner());
-        map.values().cloned().collect()
+        read(&self.data_extensions).values().cloned().collect()
     }
 }
 
@@ -103,16 +104,13 @@ impl Default for Stores {
 impl Stores {
     /// The business unit of `mid`, made empty on first use.
     pub(crate) fn unit(&self, mid: &str) -> Arc<BusinessUnit> {
-        if let Some(unit) = self
-            .units
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(mid)
-        {
+        if let Some(unit) = read(&self.units).get(mid) {
             return unit.clone();
         }
-        let mut units = self.units.write().unwrap_or_else(|p| p.into_inner());
-        units.entry(mid.to_owned()).or_default().clone()
+        write(&self.units)
+            .entry(mid.to_owned())
+            .or_default()
+            .clone()
     }
 
     /// Status polls a new asynchronous rows request answers `Pending`.

@@ -80,16 +80,10 @@ pub(crate) async fn userinfo(State(shared): State<AppState>, headers: HeaderMap)
 
 /// A stable UUID-shaped id for the package of `client_id`.
 fn application_id(client_id: &str) -> String {
-    let h = Sha256::digest(client_id.as_bytes());
-    let hex: String = h.iter().take(16).map(|b| format!("{b:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    let digest = Sha256::digest(client_id.as_bytes());
+    let mut first = [0u8; 16];
+    first.copy_from_slice(&digest[..16]);
+    crate::api::ids::hyphenated(&first)
 }
 
 /// One permission per granted scope of the form `object_operation` (`offline` grants none):

@@ -6,13 +6,12 @@ mod common;
 
 use std::time::Duration;
 
-use axum::body::{Body, to_bytes};
+use axum::body::Body;
 use axum::http::{Request, header};
 use common::*;
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 use sfmc_emulator::{EmulatorConfig, Fault, FaultTarget, router};
-use tower::ServiceExt as _;
 
 #[tokio::test]
 async fn api_faults_hit_the_families_in_order() {
@@ -80,8 +79,9 @@ async fn the_blocked_throttle_applies_to_writes_and_tokens_too() {
         status: Some(429),
         count: 1,
         delay_ms: 0,
+        errorcode: Some(50200),
     };
-    emu.add_fault_with_errorcode(fault.clone(), 50200);
+    emu.add_fault(fault.clone());
     let reply = call(
         &emu,
         "POST",
@@ -91,13 +91,10 @@ async fn the_blocked_throttle_applies_to_writes_and_tokens_too() {
     )
     .await;
     assert_error(&reply, StatusCode::TOO_MANY_REQUESTS, 50200);
-    emu.add_fault_with_errorcode(
-        Fault {
-            target: FaultTarget::Token,
-            ..fault
-        },
-        50200,
-    );
+    emu.add_fault(Fault {
+        target: FaultTarget::Token,
+        ..fault
+    });
     let (status, body) = post_token(&emu, &credentials()).await;
     assert_eq!(
         (status, body["errorcode"].clone()),
@@ -116,13 +113,6 @@ async fn the_blocked_throttle_applies_to_writes_and_tokens_too() {
     );
 }
 
-async fn oneshot(app: &axum::Router, request: Request<Body>) -> (StatusCode, Value) {
-    let response = app.clone().oneshot(request).await.unwrap();
-    let status = StatusCode::from_u16(response.status().as_u16()).unwrap();
-    let body = to_bytes(response.into_body(), 1 << 20).await.unwrap();
-    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
-}
-
 #[tokio::test(start_paused = true)]
 async fn delays_on_api_routes_use_tokio_time() {
     let (app, handle) = router(EmulatorConfig::demo());
@@ -138,6 +128,7 @@ async fn delays_on_api_routes_use_tokio_time() {
         status: None,
         count: 1,
         delay_ms: 60_000,
+        ..Fault::default()
     });
     let request = Request::get("/hub/v1/campaigns")
         .header(header::AUTHORIZATION, format!("Bearer {token}"))
@@ -151,4 +142,35 @@ async fn delays_on_api_routes_use_tokio_time() {
     );
     let (status, list) = call.await;
     assert_eq!((status, list["count"].clone()), (StatusCode::OK, json!(0)));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_caller_dropped_during_a_delayed_fault_leaves_the_emulator_serving() {
+    let (app, handle) = router(EmulatorConfig::demo());
+    handle.add_fault(Fault {
+        status: Some(503),
+        delay_ms: 60_000,
+        count: 1,
+        ..Fault::default()
+    });
+    let request = || {
+        Request::get("/platform/v1/tokenContext")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let dropped = tokio::time::timeout(Duration::from_secs(1), oneshot(&app, request())).await;
+    assert!(
+        dropped.is_err(),
+        "the delayed call is still waiting when dropped"
+    );
+    // The fault was used up by the dropped call; the next request is answered at once.
+    assert!(handle.pending_faults().is_empty());
+    let (status, body) = tokio::time::timeout(Duration::ZERO, oneshot(&app, request()))
+        .await
+        .expect("answered without waiting");
+    assert_eq!(
+        (status, body["message"].clone()),
+        (StatusCode::UNAUTHORIZED, json!("Not Authorized"))
+    );
+    assert_eq!(handle.stats().api_requests, 2);
 }

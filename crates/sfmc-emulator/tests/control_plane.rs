@@ -6,18 +6,8 @@ mod common;
 
 use common::*;
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 use sfmc_emulator::{Fault, FaultTarget, Stats};
-
-async fn post_fault(emu: &sfmc_emulator::RunningEmulator, body: Value) -> (StatusCode, Value) {
-    let response = client()
-        .post(format!("{}/_emulator/faults", emu.url()))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    status_json(response).await
-}
 
 #[tokio::test]
 async fn stats_count_token_and_api_requests() {
@@ -55,9 +45,14 @@ async fn stats_count_token_and_api_requests() {
 async fn token_faults_fail_the_next_n_requests() {
     let emu = emulator().await;
     assert_eq!(
-        post_fault(&emu, json!({"target": "token", "status": 503, "count": 2}))
-            .await
-            .0,
+        control(
+            &emu,
+            "POST",
+            "faults",
+            Some(json!({"target": "token", "status": 503, "count": 2}))
+        )
+        .await
+        .0,
         StatusCode::NO_CONTENT
     );
     for _ in 0..2 {
@@ -88,8 +83,15 @@ async fn rate_limit_faults_carry_retry_after() {
         status: Some(429),
         count: 1,
         delay_ms: 0,
+        ..Fault::default()
     });
-    post_fault(&emu, json!({"target": "token", "status": 429})).await;
+    control(
+        &emu,
+        "POST",
+        "faults",
+        Some(json!({"target": "token", "status": 429})),
+    )
+    .await;
     let api = client()
         .get(format!("{}/platform/v1/tokenContext", emu.url()))
         .bearer_auth(&token)
@@ -120,8 +122,20 @@ async fn rate_limit_faults_carry_retry_after() {
 #[tokio::test]
 async fn api_faults_come_before_authentication_and_can_be_cleared() {
     let emu = emulator().await;
-    post_fault(&emu, json!({"target": "api", "status": 500, "count": 3})).await;
-    post_fault(&emu, json!({"target": "api", "status": 401, "count": 1})).await;
+    control(
+        &emu,
+        "POST",
+        "faults",
+        Some(json!({"target": "api", "status": 500, "count": 3})),
+    )
+    .await;
+    control(
+        &emu,
+        "POST",
+        "faults",
+        Some(json!({"target": "api", "status": 401, "count": 1})),
+    )
+    .await;
     let (_, pending) = get(&emu, "/_emulator/faults", None).await;
     assert_eq!(
         pending,
@@ -154,6 +168,7 @@ async fn api_faults_come_before_authentication_and_can_be_cleared() {
         status: Some(401),
         count: 1,
         delay_ms: 0,
+        ..Fault::default()
     });
     assert_eq!(
         get(&emu, "/v2/userinfo", Some(&token)).await,
@@ -177,7 +192,7 @@ async fn invalid_control_bodies_name_the_field() {
         (json!({"target": "api", "delay": 5}), "body"),
         (json!("api"), "body"),
     ] {
-        let (status, json) = post_fault(&emu, body.clone()).await;
+        let (status, json) = control(&emu, "POST", "faults", Some(body.clone())).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
         assert_eq!(json["field"], field, "{body}");
         assert!(

@@ -10,13 +10,9 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sfmc_emulator::RunningEmulator;
 
-async fn define(emu: &RunningEmulator, body: Value) -> (StatusCode, Value) {
-    control(emu, "POST", "dataextensions", Some(body)).await
-}
-
 async fn people(emu: &RunningEmulator) {
     let body = json!({"key": "People", "fields": ["Id", {"name": "Email", "type": "EmailAddress", "length": 254}, {"name": "Age", "type": "Number"}], "primaryKeys": ["Id"]});
-    let (status, described) = define(emu, body).await;
+    let (status, described) = control(emu, "POST", "dataextensions", Some(body)).await;
     assert_eq!(status, StatusCode::CREATED, "{described}");
 }
 
@@ -38,9 +34,14 @@ async fn the_control_plane_defines_and_inspects() {
         })
     );
     assert_eq!(
-        define(&emu, json!({"key": "PEOPLE", "fields": ["x"]}))
-            .await
-            .0,
+        control(
+            &emu,
+            "POST",
+            "dataextensions",
+            Some(json!({"key": "PEOPLE", "fields": ["x"]}))
+        )
+        .await
+        .0,
         StatusCode::CONFLICT
     );
     for (body, field) in [
@@ -58,7 +59,7 @@ async fn the_control_plane_defines_and_inspects() {
         (json!({"key": "k", "fields": ["a"], "mid": "999"}), "mid"),
         (json!({"key": "k", "fields": ["a"], "extra": 1}), "body"),
     ] {
-        let (status, error) = define(&emu, body.clone()).await;
+        let (status, error) = control(&emu, "POST", "dataextensions", Some(body.clone())).await;
         assert_eq!(
             (status, error["field"].as_str()),
             (StatusCode::BAD_REQUEST, Some(field)),
@@ -66,9 +67,11 @@ async fn the_control_plane_defines_and_inspects() {
         );
     }
     assert_eq!(
-        define(
+        control(
             &emu,
-            json!({"key": "Child", "fields": ["a"], "mid": 100000002})
+            "POST",
+            "dataextensions",
+            Some(json!({"key": "Child", "fields": ["a"], "mid": 100000002}))
         )
         .await
         .0,
@@ -327,16 +330,38 @@ async fn asynchronous_rows_with_a_delayed_status_and_row_errors() {
     assert_eq!(results["items"][0]["errorCode"], "UnexpectedError");
     assert_eq!(emu.handle().data_extension_rows("people", None), Some(3));
 
-    let too_many: Vec<Value> = (0..32_001).map(|i| json!({"Id": i.to_string()})).collect();
+    let rows = |n: usize| -> Vec<Value> {
+        (0..n)
+            .map(|i| json!({"Id": (1000 + i).to_string()}))
+            .collect()
+    };
     let reply = call(
         &emu,
         "PUT",
         "/data/v1/async/dataextensions/key:People/rows",
         &t,
-        Some(json!({"items": too_many})),
+        Some(json!({"items": rows(32_001)})),
     )
     .await;
     assert_error(&reply, StatusCode::BAD_REQUEST, 10000);
+    assert_eq!(
+        reply.1["message"],
+        "At most 32000 rows a request, not 32001."
+    );
+    assert_eq!(emu.handle().data_extension_rows("people", None), Some(3));
+    let (status, accepted) = call(
+        &emu,
+        "PUT",
+        "/data/v1/async/dataextensions/key:People/rows",
+        &t,
+        Some(json!({"items": rows(32_000)})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{accepted}");
+    assert_eq!(
+        emu.handle().data_extension_rows("people", None),
+        Some(3 + 32_000)
+    );
     assert_error(
         &call(
             &emu,
@@ -420,6 +445,36 @@ async fn row_reads_follow_links_next_across_three_pages() {
     .await;
     assert_eq!(filtered["count"], 1);
     assert!(filtered["links"]["next"].is_null());
+    // Filtered paging counts every match and returns only the page asked for.
+    let (_, second) = call(
+        &emu,
+        "GET",
+        "/data/v1/customobjectdata/key/People/rowset?$filter=Id%20gt%201&$pageSize=2&$page=2",
+        &t,
+        None,
+    )
+    .await;
+    assert_eq!(second["count"], 4);
+    let ids: Vec<&str> = second["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["keys"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["4", "5"]);
+    assert!(second["links"]["next"].is_null());
+    let (_, beyond) = call(
+        &emu,
+        "GET",
+        "/data/v1/customobjectdata/key/People/rowset?$filter=Id%20gt%201&$pageSize=2&$page=9",
+        &t,
+        None,
+    )
+    .await;
+    assert_eq!(
+        (beyond["count"].clone(), beyond["items"].clone()),
+        (json!(4), json!([]))
+    );
     assert_error(
         &call(
             &emu,

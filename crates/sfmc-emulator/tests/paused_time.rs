@@ -5,18 +5,14 @@
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::{Body, to_bytes};
+use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use serde_json::{Value, json};
+use serde_json::json;
 use sfmc_emulator::{EmulatorConfig, Fault, FaultTarget, router};
-use tower::ServiceExt;
 
-async fn call(app: &Router, request: Request<Body>) -> (StatusCode, Value) {
-    let response = app.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let body = to_bytes(response.into_body(), 1 << 20).await.unwrap();
-    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
-}
+mod common;
+
+use common::oneshot as call;
 
 async fn token(app: &Router) -> String {
     let body = json!({"grant_type": "client_credentials", "client_id": "demo-client-id", "client_secret": "demo-client-secret"});
@@ -77,12 +73,14 @@ async fn fault_delays_use_tokio_time() {
         status: None,
         count: 1,
         delay_ms: 30_000,
+        ..Fault::default()
     });
     handle.add_fault(Fault {
         target: FaultTarget::Api,
         status: Some(503),
         count: 1,
         delay_ms: 5_000,
+        ..Fault::default()
     });
 
     let start = tokio::time::Instant::now();

@@ -217,3 +217,17 @@ async fn tokens_of_another_emulator_are_refused() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+#[tokio::test]
+async fn ten_thousand_query_parameters_are_one_400() {
+    let emu = emulator().await;
+    let token = access_token(&emu, None).await;
+    // Short names keep the URL under the 64 KiB an HTTP client sends.
+    let path = format!("/hub/v1/campaigns?{}", ["a"; 10_000].join("&"));
+    let reply = get(&emu, &path, Some(&token)).await;
+    assert_error(&reply, reqwest::StatusCode::BAD_REQUEST, 10000);
+    assert_eq!(
+        reply.1["message"],
+        "The query string has 10000 parameters; at most 100 are accepted."
+    );
+}

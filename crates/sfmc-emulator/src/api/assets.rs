@@ -3,23 +3,24 @@
 //! `name` and `assetType` (`id` or `name`) are required; `customerKey` is unique in the
 //! business unit (a GUID when not given).
 
-use std::collections::BTreeMap;
+use std::sync::Mutex;
 
 use axum::body::Bytes;
 use axum::extract::Path;
 use axum::http::StatusCode;
 use serde_json::{Map, Value};
 
+use crate::api::by_id::{self, ById, Noun};
 use crate::api::ids;
 use crate::api::listing::ListQuery;
 use crate::api::paging;
 use crate::api::principal::{Principal, scope};
 use crate::api::query::Params;
 use crate::api::reply::{
-    self, ApiError, MISSING_FIELD, Reply, VALIDATION, bad_request, json_reply, not_found,
+    self, ApiError, MISSING_FIELD, Reply, VALIDATION, bad_request, json_reply,
 };
 use crate::rest::mid_json;
-use crate::store::lock;
+use crate::store::{BusinessUnit, lock};
 
 /// Fields the server owns: a create or patch cannot set them.
 const READ_ONLY: &[&str] = &[
@@ -30,18 +31,22 @@ const READ_ONLY: &[&str] = &[
     "enterpriseId",
 ];
 
-/// A business unit's assets by id.
-#[derive(Default)]
-pub(crate) struct Assets {
-    items: BTreeMap<u64, Value>,
+/// How assets are named in errors.
+const ASSET: Noun = Noun {
+    name: "Asset",
+    invalid_id: Some("asset"),
+};
+
+/// A business unit's assets.
+fn store(unit: &BusinessUnit) -> &Mutex<ById> {
+    &unit.assets
 }
 
-impl Assets {
-    fn key_taken(&self, key: &str, except: Option<u64>) -> bool {
-        self.items.iter().any(|(id, a)| {
-            Some(*id) != except && a.get("customerKey").and_then(Value::as_str) == Some(key)
-        })
-    }
+/// Whether an asset other than `except` has `customerKey` `key`.
+fn key_taken(assets: &ById, key: &str, except: Option<u64>) -> bool {
+    assets.items.iter().any(|(id, a)| {
+        Some(*id) != except && a.get("customerKey").and_then(Value::as_str) == Some(key)
+    })
 }
 
 /// `GET /asset/v1/content/assets`.
@@ -60,19 +65,14 @@ pub(crate) async fn create(p: Principal, body: Bytes) -> Reply {
     let mut asset = reply::parse_object(&body)?;
     reply::required_str(&asset, "name", MISSING_FIELD)?;
     check_asset_type(&asset)?;
-    strip_read_only(&mut asset);
+    reply::strip_fields(&mut asset, READ_ONLY);
     let unit = p.unit();
     let mut assets = lock(&unit.assets);
-    let key = match reply::opt_str(&asset, "customerKey")? {
-        Some(k) if assets.key_taken(k, None) => {
-            return Err(bad_request(
-                format!("customerKey {k:?} is already in use."),
-                VALIDATION,
-            ));
-        }
-        Some(k) => k.to_owned(),
-        None => ids::guid(),
-    };
+    let key = ids::key_or_guid(
+        reply::opt_str(&asset, "customerKey")?,
+        |k| key_taken(&assets, k, None),
+        key_in_use,
+    )?;
     let id = p.shared.stores.ids.next();
     let now = p.shared.stores.ids.stamp();
     asset.insert("id".into(), Value::from(id));
@@ -88,20 +88,15 @@ pub(crate) async fn create(p: Principal, body: Bytes) -> Reply {
 
 /// `GET /asset/v1/content/assets/{id}`.
 pub(crate) async fn get(p: Principal, Path(id): Path<String>) -> Reply {
-    p.require(scope::ASSETS_READ)?;
-    let id = parse_id(&id)?;
-    let unit = p.unit();
-    let assets = lock(&unit.assets);
-    let asset = assets.items.get(&id).ok_or_else(|| missing(id))?;
-    reply::ok(asset.clone())
+    by_id::get(&p, scope::ASSETS_READ, store, &ASSET, &id)
 }
 
 /// `PATCH /asset/v1/content/assets/{id}`: the given fields replace the stored ones.
 pub(crate) async fn update(p: Principal, Path(id): Path<String>, body: Bytes) -> Reply {
     p.require(scope::ASSETS_WRITE)?;
-    let id = parse_id(&id)?;
+    let id = ASSET.parse_id(&id)?;
     let mut patch = reply::parse_object(&body)?;
-    strip_read_only(&mut patch);
+    reply::strip_fields(&mut patch, READ_ONLY);
     if patch.contains_key("name") {
         reply::required_str(&patch, "name", MISSING_FIELD)?;
     }
@@ -111,15 +106,12 @@ pub(crate) async fn update(p: Principal, Path(id): Path<String>, body: Bytes) ->
     let unit = p.unit();
     let mut assets = lock(&unit.assets);
     if let Some(k) = reply::opt_str(&patch, "customerKey")?
-        && assets.key_taken(k, Some(id))
+        && key_taken(&assets, k, Some(id))
     {
-        return Err(bad_request(
-            format!("customerKey {k:?} is already in use."),
-            VALIDATION,
-        ));
+        return Err(key_in_use(k));
     }
     let now = p.shared.stores.ids.stamp();
-    let asset = assets.items.get_mut(&id).ok_or_else(|| missing(id))?;
+    let asset = assets.get_mut(&ASSET, id)?;
     if let Some(map) = asset.as_object_mut() {
         map.extend(patch);
         map.insert("modifiedDate".into(), Value::from(now));
@@ -129,31 +121,15 @@ pub(crate) async fn update(p: Principal, Path(id): Path<String>, body: Bytes) ->
 
 /// `DELETE /asset/v1/content/assets/{id}`: 200 `"OK"`.
 pub(crate) async fn delete(p: Principal, Path(id): Path<String>) -> Reply {
-    p.require(scope::ASSETS_WRITE)?;
-    let id = parse_id(&id)?;
-    let unit = p.unit();
-    lock(&unit.assets)
-        .items
-        .remove(&id)
-        .ok_or_else(|| missing(id))?;
+    by_id::remove(&p, scope::ASSETS_WRITE, store, &ASSET, &id)?;
     reply::ok(Value::from("OK"))
 }
 
-fn parse_id(text: &str) -> Result<u64, ApiError> {
-    text.parse().map_err(|_| {
-        bad_request(
-            format!("The asset id {text:?} is not a number."),
-            VALIDATION,
-        )
-    })
-}
-
-fn missing(id: u64) -> ApiError {
-    not_found(format!("Asset with id {id} was not found."))
-}
-
-fn strip_read_only(map: &mut Map<String, Value>) {
-    map.retain(|k, _| !READ_ONLY.iter().any(|r| r.eq_ignore_ascii_case(k)));
+fn key_in_use(key: &str) -> ApiError {
+    bad_request(
+        format!("customerKey {key:?} is already in use."),
+        VALIDATION,
+    )
 }
 
 /// `assetType` must be an object with a numeric `id` or a string `name`.

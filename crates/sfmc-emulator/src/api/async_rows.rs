@@ -4,9 +4,9 @@
 //! (`Pending` for the configured number of polls, then `Complete`) and `…/results` (the rows
 //! that failed, paged, once complete). Rows are written when the request is accepted; a row
 //! with an unknown column, a bad value, a missing primary key or (on insert) a duplicate key is
-//! a per-row error in the results, and the other rows are written.
-
-use std::collections::HashMap;
+//! a per-row error in the results, and the other rows are written. The newest
+//! [`MAX_KEPT_REQUESTS`] requests of a business unit are kept (older ones answer 404), each
+//! with its failed rows as (row, [`RowError`]), rendered as JSON only when `results` asks.
 
 use axum::body::Bytes;
 use axum::http::{Method, StatusCode};
@@ -19,24 +19,36 @@ use crate::api::paging::Paging;
 use crate::api::principal::{Principal, scope};
 use crate::api::query::Params;
 use crate::api::reply::{self, ApiError, Reply, VALIDATION, bad_request, json_reply, not_found};
-use crate::dataext::WriteMode;
+use crate::capped::Capped;
+use crate::dataext::{RowError, WriteMode};
 use crate::paths::Segments;
 use crate::store::lock;
 
 /// Most rows in one asynchronous request.
 pub(crate) const MAX_ROWS: usize = 32_000;
 
-/// A business unit's asynchronous requests by id.
-#[derive(Default)]
+/// Most asynchronous requests a business unit keeps; the oldest go first.
+pub(crate) const MAX_KEPT_REQUESTS: usize = 10_000;
+
+/// A business unit's asynchronous requests by id, the newest [`MAX_KEPT_REQUESTS`].
 pub(crate) struct AsyncRequests {
-    by_id: HashMap<String, AsyncRequest>,
+    by_id: Capped<String, AsyncRequest>,
+}
+
+impl Default for AsyncRequests {
+    fn default() -> Self {
+        AsyncRequests {
+            by_id: Capped::new(MAX_KEPT_REQUESTS),
+        }
+    }
 }
 
 struct AsyncRequest {
     pending_polls_left: u32,
     called: String,
     completed: Option<String>,
-    errors: Vec<Value>,
+    /// Failed rows: 1-based row number and why.
+    errors: Vec<(usize, RowError)>,
 }
 
 #[derive(Deserialize)]
@@ -69,16 +81,10 @@ pub(crate) async fn write(p: Principal, method: Method, segments: Segments, body
     let mut errors = Vec::new();
     {
         let mut de = lock(&de);
-        for (i, item) in items.iter().enumerate() {
-            let written = de
-                .cells(item.iter())
-                .and_then(|cells| de.write(cells, mode));
+        for (i, item) in items.into_iter().enumerate() {
+            let written = de.cells(item).and_then(|cells| de.write(cells, mode));
             if let Err(e) = written {
-                errors.push(json!({
-                    "errorCode": e.code,
-                    "message": format!("Row {}: {}", i + 1, e.message),
-                    "status": "Error",
-                }));
+                errors.push((i + 1, e));
             }
         }
     }
@@ -143,17 +149,28 @@ pub(crate) async fn results(p: Principal, segments: Segments, params: Params) ->
     let unit = p.unit();
     let requests = lock(&unit.async_requests);
     let request = requests.by_id.get(id).ok_or_else(|| missing(id))?;
-    let errors: &[Value] = if request.completed.is_some() {
+    let errors: &[(usize, RowError)] = if request.completed.is_some() {
         &request.errors
     } else {
         &[]
     };
+    let items: Vec<Value> = paging
+        .slice(errors)
+        .iter()
+        .map(|(row, e)| {
+            json!({
+                "errorCode": e.code,
+                "message": format!("Row {row}: {}", e.message),
+                "status": "Error",
+            })
+        })
+        .collect();
     reply::ok(json!({
         "page": paging.page,
         "pageSize": paging.page_size,
         "count": errors.len(),
         "requestId": id,
-        "items": paging.slice(errors),
+        "items": items,
     }))
 }
 

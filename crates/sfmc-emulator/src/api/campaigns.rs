@@ -3,7 +3,7 @@
 //! (200, empty body) by id. `name` is required; `name` ≤ 128, `description` ≤ 512,
 //! `campaignCode` ≤ 36 characters; `color` is a string and `favorite` a boolean.
 
-use std::collections::BTreeMap;
+use std::sync::Mutex;
 
 use axum::body::Bytes;
 use axum::extract::Path;
@@ -11,20 +11,26 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde_json::{Map, Value};
 
+use crate::api::by_id::{self, ById, Noun};
 use crate::api::listing::ListQuery;
 use crate::api::paging;
 use crate::api::principal::{Principal, scope};
 use crate::api::query::Params;
-use crate::api::reply::{self, ApiError, MISSING_FIELD, Reply, VALIDATION, bad_request, not_found};
-use crate::store::lock;
+use crate::api::reply::{self, ApiError, MISSING_FIELD, Reply, VALIDATION, bad_request};
+use crate::store::{BusinessUnit, lock};
 
 /// The fields a client may set.
 const WRITABLE: &[&str] = &["name", "description", "campaignCode", "color", "favorite"];
 
-/// A business unit's campaigns by id.
-#[derive(Default)]
-pub(crate) struct Campaigns {
-    items: BTreeMap<u64, Value>,
+/// How campaigns are named in errors (a non-numeric id is not found, like a missing one).
+const CAMPAIGN: Noun = Noun {
+    name: "Campaign",
+    invalid_id: None,
+};
+
+/// A business unit's campaigns.
+fn store(unit: &BusinessUnit) -> &Mutex<ById> {
+    &unit.campaigns
 }
 
 /// `GET /hub/v1/campaigns`.
@@ -63,17 +69,13 @@ pub(crate) async fn create(p: Principal, body: Bytes) -> Reply {
 
 /// `GET /hub/v1/campaigns/{id}`.
 pub(crate) async fn get(p: Principal, Path(id): Path<String>) -> Reply {
-    p.require(scope::CAMPAIGN_READ)?;
-    let id = parse_id(&id)?;
-    let unit = p.unit();
-    let campaigns = lock(&unit.campaigns);
-    reply::ok(campaigns.items.get(&id).ok_or_else(|| missing(id))?.clone())
+    by_id::get(&p, scope::CAMPAIGN_READ, store, &CAMPAIGN, &id)
 }
 
 /// `PATCH /hub/v1/campaigns/{id}`.
 pub(crate) async fn update(p: Principal, Path(id): Path<String>, body: Bytes) -> Reply {
     p.require(scope::CAMPAIGN_WRITE)?;
-    let id = parse_id(&id)?;
+    let id = CAMPAIGN.parse_id(&id)?;
     let body = reply::parse_object(&body)?;
     if reply::field(&body, "name").is_some() {
         reply::required_str(&body, "name", MISSING_FIELD)?;
@@ -82,7 +84,7 @@ pub(crate) async fn update(p: Principal, Path(id): Path<String>, body: Bytes) ->
     let now = p.shared.stores.ids.stamp();
     let unit = p.unit();
     let mut campaigns = lock(&unit.campaigns);
-    let campaign = campaigns.items.get_mut(&id).ok_or_else(|| missing(id))?;
+    let campaign = campaigns.get_mut(&CAMPAIGN, id)?;
     if let Some(map) = campaign.as_object_mut() {
         map.extend(fields);
         map.insert("modifiedDate".into(), Value::from(now));
@@ -92,13 +94,7 @@ pub(crate) async fn update(p: Principal, Path(id): Path<String>, body: Bytes) ->
 
 /// `DELETE /hub/v1/campaigns/{id}`: 200 with an empty body.
 pub(crate) async fn delete(p: Principal, Path(id): Path<String>) -> Reply {
-    p.require(scope::CAMPAIGN_WRITE)?;
-    let id = parse_id(&id)?;
-    let unit = p.unit();
-    lock(&unit.campaigns)
-        .items
-        .remove(&id)
-        .ok_or_else(|| missing(id))?;
+    by_id::remove(&p, scope::CAMPAIGN_WRITE, store, &CAMPAIGN, &id)?;
     Ok(StatusCode::OK.into_response())
 }
 
@@ -122,13 +118,4 @@ fn writable(body: &Map<String, Value>) -> Result<Map<String, Value>, ApiError> {
                 .map(|v| ((*name).to_owned(), v.clone()))
         })
         .collect())
-}
-
-fn parse_id(text: &str) -> Result<u64, ApiError> {
-    text.parse()
-        .map_err(|_| not_found(format!("Campaign with id {text:?} was not found.")))
-}
-
-fn missing(id: u64) -> ApiError {
-    not_found(format!("Campaign with id {id} was not found."))
 }

@@ -3,27 +3,33 @@
 //! CategoryType?, Description?}`, camelCase accepted; 201 in PascalCase), read, update (`PUT`)
 //! and delete by id. Lists show categories in camelCase. A non-zero `ParentId` must exist.
 
-use std::collections::BTreeMap;
+use std::sync::Mutex;
 
 use axum::body::Bytes;
 use axum::extract::Path;
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 
+use crate::api::by_id::{self, ById, Noun};
 use crate::api::listing::ListQuery;
 use crate::api::paging;
 use crate::api::principal::{Principal, scope};
 use crate::api::query::Params;
 use crate::api::reply::{
-    self, ApiError, MISSING_FIELD, Reply, VALIDATION, bad_request, json_reply, not_found,
+    self, ApiError, MISSING_FIELD, Reply, VALIDATION, bad_request, json_reply,
 };
 use crate::rest::mid_json;
-use crate::store::lock;
+use crate::store::{BusinessUnit, lock};
 
-/// A business unit's categories by id, stored in camelCase.
-#[derive(Default)]
-pub(crate) struct Categories {
-    items: BTreeMap<u64, Value>,
+/// How categories are named in errors.
+const CATEGORY: Noun = Noun {
+    name: "Category",
+    invalid_id: Some("category"),
+};
+
+/// A business unit's categories, stored in camelCase.
+fn store(unit: &BusinessUnit) -> &Mutex<ById> {
+    &unit.categories
 }
 
 /// `GET /asset/v1/content/categories`.
@@ -42,7 +48,7 @@ pub(crate) async fn create(p: Principal, body: Bytes) -> Reply {
     let body = reply::parse_object(&body)?;
     let name = reply::required_str(&body, "Name", MISSING_FIELD)?;
     let unit = p.unit();
-    let mut categories = lock(&unit.categories);
+    let mut categories = lock(store(&unit));
     let parent = parent_id(&body, &categories)?;
     let id = p.shared.stores.ids.next();
     let category = json!({
@@ -61,29 +67,17 @@ pub(crate) async fn create(p: Principal, body: Bytes) -> Reply {
 
 /// `GET /asset/v1/content/categories/{id}`.
 pub(crate) async fn get(p: Principal, Path(id): Path<String>) -> Reply {
-    p.require(scope::ASSETS_READ)?;
-    let id = parse_id(&id)?;
-    let unit = p.unit();
-    let categories = lock(&unit.categories);
-    reply::ok(
-        categories
-            .items
-            .get(&id)
-            .ok_or_else(|| missing(id))?
-            .clone(),
-    )
+    by_id::get(&p, scope::ASSETS_READ, store, &CATEGORY, &id)
 }
 
 /// `PUT /asset/v1/content/categories/{id}`: new `Name`, `ParentId` or `Description`.
 pub(crate) async fn update(p: Principal, Path(id): Path<String>, body: Bytes) -> Reply {
     p.require(scope::ASSETS_WRITE)?;
-    let id = parse_id(&id)?;
+    let id = CATEGORY.parse_id(&id)?;
     let body = reply::parse_object(&body)?;
     let unit = p.unit();
-    let mut categories = lock(&unit.categories);
-    if !categories.items.contains_key(&id) {
-        return Err(missing(id));
-    }
+    let mut categories = lock(store(&unit));
+    categories.get(&CATEGORY, id)?;
     let parent = match reply::field(&body, "ParentId") {
         Some(_) => Some(parent_id(&body, &categories)?),
         None => None,
@@ -96,7 +90,7 @@ pub(crate) async fn update(p: Principal, Path(id): Path<String>, body: Bytes) ->
     }
     let name = reply::opt_str(&body, "Name")?.filter(|n| !n.trim().is_empty());
     let description = reply::opt_str(&body, "Description")?;
-    let category = categories.items.get_mut(&id).ok_or_else(|| missing(id))?;
+    let category = categories.get_mut(&CATEGORY, id)?;
     for (key, value) in [
         ("name", name.map(Value::from)),
         ("parentId", parent.map(Value::from)),
@@ -113,9 +107,9 @@ pub(crate) async fn update(p: Principal, Path(id): Path<String>, body: Bytes) ->
 /// cannot be deleted.
 pub(crate) async fn delete(p: Principal, Path(id): Path<String>) -> Reply {
     p.require(scope::ASSETS_WRITE)?;
-    let id = parse_id(&id)?;
+    let id = CATEGORY.parse_id(&id)?;
     let unit = p.unit();
-    let mut categories = lock(&unit.categories);
+    let mut categories = lock(store(&unit));
     if categories
         .items
         .values()
@@ -126,12 +120,12 @@ pub(crate) async fn delete(p: Principal, Path(id): Path<String>) -> Reply {
             VALIDATION,
         ));
     }
-    categories.items.remove(&id).ok_or_else(|| missing(id))?;
+    categories.remove(&CATEGORY, id)?;
     reply::ok(Value::from("OK"))
 }
 
 /// `ParentId` of a body: 0 when absent, else an existing category's id.
-fn parent_id(body: &Map<String, Value>, categories: &Categories) -> Result<u64, ApiError> {
+fn parent_id(body: &Map<String, Value>, categories: &ById) -> Result<u64, ApiError> {
     match reply::field(body, "ParentId") {
         None | Some(Value::Null) => Ok(0),
         Some(v) => {
@@ -163,17 +157,4 @@ fn pascal_case(category: &Value) -> Value {
         })
         .collect();
     Value::Object(map)
-}
-
-fn parse_id(text: &str) -> Result<u64, ApiError> {
-    text.parse().map_err(|_| {
-        bad_request(
-            format!("The category id {text:?} is not a number."),
-            VALIDATION,
-        )
-    })
-}
-
-fn missing(id: u64) -> ApiError {
-    not_found(format!("Category with id {id} was not found."))
 }

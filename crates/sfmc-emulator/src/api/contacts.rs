@@ -4,7 +4,7 @@
 //! request), and the delete requests (`GET …/analytics/deleterequests`, `startdateutc` and
 //! `enddateutc` required, `statusid`, paging).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use axum::body::Bytes;
 use serde_json::{Map, Value, json};
@@ -19,11 +19,15 @@ use crate::store::lock;
 /// `statusId` of a completed delete request.
 const COMPLETED: u64 = 3;
 
-/// A business unit's contacts by key, and its delete requests.
+/// Most delete requests a business unit keeps; the oldest go first.
+pub(crate) const MAX_KEPT_DELETE_REQUESTS: usize = 10_000;
+
+/// A business unit's contacts by key, and its newest [`MAX_KEPT_DELETE_REQUESTS`] delete
+/// requests, oldest first.
 #[derive(Default)]
 pub(crate) struct Contacts {
     by_key: HashMap<String, Contact>,
-    deletes: Vec<Value>,
+    deletes: VecDeque<Value>,
 }
 
 struct Contact {
@@ -130,7 +134,10 @@ pub(crate) async fn delete(p: Principal, params: Params, body: Bytes) -> Reply {
     });
     let deleted = before - contacts.by_key.len();
     let operation_id = p.shared.stores.ids.next();
-    contacts.deletes.push(json!({
+    if contacts.deletes.len() >= MAX_KEPT_DELETE_REQUESTS {
+        contacts.deletes.pop_front();
+    }
+    contacts.deletes.push_back(json!({
         "operationId": operation_id,
         "deleteOperationType": operation_type,
         "status": "Completed",

@@ -41,7 +41,7 @@ pub(crate) async fn create(p: Principal, segments: Segments, body: Bytes) -> Rep
         ));
     }
     check_status(&definition)?;
-    definition.retain(|k, _| !READ_ONLY.iter().any(|r| r.eq_ignore_ascii_case(k)));
+    reply::strip_fields(&mut definition, READ_ONLY);
     let unit = p.unit();
     let mut messaging = lock(&unit.messaging);
     if messaging.find(channel, &key).is_some() {
@@ -99,10 +99,8 @@ pub(crate) async fn update(p: Principal, segments: Segments, body: Bytes) -> Rep
     if reply::field(&patch, "name").is_some() {
         reply::required_str(&patch, "name", MISSING_FIELD)?;
     }
-    patch.retain(|k, _| {
-        !READ_ONLY.iter().any(|r| r.eq_ignore_ascii_case(k))
-            && !k.eq_ignore_ascii_case("definitionKey")
-    });
+    reply::strip_fields(&mut patch, READ_ONLY);
+    reply::strip_fields(&mut patch, &["definitionKey"]);
     let now = p.shared.stores.ids.stamp();
     let unit = p.unit();
     let mut messaging = lock(&unit.messaging);

@@ -2,7 +2,11 @@
 //! `op` is `eq`, `ne`/`neq`, `like`, `gt`, `ge`/`gte`, `lt` or `le`/`lte`, `field` may be dotted
 //! (`assetType.name`), and `value` is a quoted string (`''` escapes a quote), a number,
 //! `true`, `false` or `null`. Strings compare case-insensitively; `like` treats `%` as a
-//! wildcard and, without one, matches a substring. Anything else is a 400.
+//! wildcard and, without one, matches a substring. Anything else is a 400. String literals
+//! are lower-cased once when parsed; data extension rows resolve each condition's column once
+//! a request ([`Filter::for_columns`]) and compare cells without building JSON values.
+
+use std::borrow::Cow;
 
 use serde_json::Value;
 
@@ -34,6 +38,7 @@ enum Op {
 
 #[derive(Clone, Debug, PartialEq)]
 enum Literal {
+    /// Lower-cased.
     Str(String),
     Num(f64),
     Bool(bool),
@@ -60,14 +65,62 @@ impl Filter {
 
     /// Whether a JSON item matches (field names case-insensitive at every level).
     pub(crate) fn matches_json(&self, item: &Value) -> bool {
-        self.matches(|field| lookup(item, field).cloned())
-    }
-
-    /// Whether the values `get` gives for each field satisfy every condition.
-    pub(crate) fn matches(&self, get: impl Fn(&str) -> Option<Value>) -> bool {
         self.conditions
             .iter()
-            .all(|c| c.holds(get(&c.field).as_ref()))
+            .all(|c| c.holds(lookup(item, &c.field).map(Actual::Json)))
+    }
+
+    /// This filter over rows of text cells, each field resolved once by `column` (`None`: no
+    /// such column, so its cells are missing).
+    pub(crate) fn for_columns(&self, column: impl Fn(&str) -> Option<usize>) -> ColumnFilter<'_> {
+        ColumnFilter {
+            conditions: self
+                .conditions
+                .iter()
+                .map(|c| (column(&c.field), c))
+                .collect(),
+        }
+    }
+}
+
+/// A [`Filter`] whose fields are column positions.
+pub(crate) struct ColumnFilter<'a> {
+    conditions: Vec<(Option<usize>, &'a Condition)>,
+}
+
+impl ColumnFilter<'_> {
+    /// Whether a row of optional text cells matches.
+    pub(crate) fn matches(&self, row: &[Option<Box<str>>]) -> bool {
+        self.conditions.iter().all(|(column, c)| {
+            let cell = column.and_then(|i| row.get(i)?.as_deref());
+            c.holds(cell.map(Actual::Text))
+        })
+    }
+}
+
+/// A value a condition is checked against.
+#[derive(Clone, Copy)]
+enum Actual<'a> {
+    Json(&'a Value),
+    Text(&'a str),
+}
+
+impl<'a> Actual<'a> {
+    fn text(self) -> Option<&'a str> {
+        match self {
+            Actual::Json(Value::String(s)) => Some(s),
+            Actual::Text(s) => Some(s),
+            Actual::Json(_) => None,
+        }
+    }
+}
+
+/// `s` lower-cased, borrowed when it already is.
+fn lower(s: &str) -> Cow<'_, str> {
+    if s.chars().all(|c| c.to_lowercase().eq(std::iter::once(c))) {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Owned(s.to_lowercase())
     }
 }
 
@@ -84,37 +137,39 @@ pub(crate) fn lookup<'a>(item: &'a Value, path: &str) -> Option<&'a Value> {
 }
 
 impl Condition {
-    fn holds(&self, actual: Option<&Value>) -> bool {
-        let actual = actual.filter(|v| !v.is_null());
+    fn holds(&self, actual: Option<Actual<'_>>) -> bool {
+        let actual = actual.filter(|a| !matches!(a, Actual::Json(Value::Null)));
         match (&self.value, actual) {
             (Literal::Null, a) => (a.is_none()) == (self.op == Op::Eq),
             (_, None) => self.op == Op::Ne,
             (Literal::Num(want), Some(a)) => {
                 let got = match a {
-                    Value::Number(n) => n.as_f64(),
-                    Value::String(s) => s.trim().parse::<f64>().ok(),
-                    _ => None,
+                    Actual::Json(Value::Number(n)) => n.as_f64(),
+                    _ => a.text().and_then(|s| s.trim().parse::<f64>().ok()),
                 };
                 got.is_some_and(|g| compare(self.op, g.partial_cmp(want)))
             }
             (Literal::Bool(want), Some(a)) => {
                 let got = match a {
-                    Value::Bool(b) => Some(*b),
-                    Value::String(s) => s.to_ascii_lowercase().parse::<bool>().ok(),
-                    _ => None,
+                    Actual::Json(Value::Bool(b)) => Some(*b),
+                    _ => a.text().and_then(|s| {
+                        ["false", "true"]
+                            .iter()
+                            .position(|b| s.eq_ignore_ascii_case(b))
+                            .map(|p| p == 1)
+                    }),
                 };
                 got.is_some_and(|g| compare(self.op, Some(g.cmp(want))))
             }
             (Literal::Str(want), Some(a)) => {
                 let got = match a {
-                    Value::String(s) => s.to_lowercase(),
-                    other => other.to_string().to_lowercase(),
+                    Actual::Json(v) if !v.is_string() => Cow::Owned(v.to_string().to_lowercase()),
+                    _ => lower(a.text().unwrap_or_default()),
                 };
-                let want = want.to_lowercase();
                 if self.op == Op::Like {
-                    return like(&got, &want);
+                    return like(&got, want);
                 }
-                compare(self.op, Some(got.as_str().cmp(want.as_str())))
+                compare(self.op, Some(got.as_ref().cmp(want.as_str())))
             }
         }
     }
@@ -178,7 +233,7 @@ fn parse(text: &str) -> Result<Filter, String> {
             other => return Err(format!("unknown operator {other:?}")),
         };
         let value = match value {
-            Token::Quoted(s) => Literal::Str(s.clone()),
+            Token::Quoted(s) => Literal::Str(s.to_lowercase()),
             Token::Word(w) => match w.to_ascii_lowercase().as_str() {
                 "true" => Literal::Bool(true),
                 "false" => Literal::Bool(false),
@@ -269,6 +324,22 @@ mod tests {
         assert!(m("id gt 6 and id lte 7 and ok eq true", &item));
         assert!(m("missing eq null and name ne 'x'", &item));
         assert!(m("name eq 'it''s'", &json!({"name": "it's"})));
+        assert!(m("name eq 'ÉTÉ'", &json!({"name": "été"})));
+        assert!(m(
+            "ok eq TRUE and n eq 1.5",
+            &json!({"ok": "True", "n": "1.5"})
+        ));
+    }
+
+    #[test]
+    fn rows_resolve_columns_once() {
+        let filter = Filter::parse("Name eq 'ada' and age gt 30 and gone eq null").unwrap();
+        let columns = ["name", "age"];
+        let rows = filter.for_columns(|c| columns.iter().position(|k| k.eq_ignore_ascii_case(c)));
+        let row = |name: &str, age: &str| vec![Some(name.into()), Some(age.into())];
+        assert!(rows.matches(&row("ADA", "31")));
+        assert!(!rows.matches(&row("ada", "30")));
+        assert!(!rows.matches(&[None, Some("40".into())]));
     }
 
     #[test]

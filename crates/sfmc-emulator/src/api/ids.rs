@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use rand::RngCore;
 
+use crate::api::reply::ApiError;
 use crate::clock;
 
 /// Sources of ids and timestamps, one per emulator.
@@ -54,15 +55,35 @@ pub(crate) fn guid() -> String {
     rand::rng().fill_bytes(&mut b);
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    hyphenated(&b)
+}
+
+/// A unique key: `given` when no other item has it (`taken`), a fresh GUID when absent; when
+/// it is taken, the error `in_use` makes.
+pub(crate) fn key_or_guid(
+    given: Option<&str>,
+    taken: impl FnOnce(&str) -> bool,
+    in_use: impl FnOnce(&str) -> ApiError,
+) -> Result<String, ApiError> {
+    match given {
+        Some(key) if taken(key) => Err(in_use(key)),
+        Some(key) => Ok(key.to_owned()),
+        None => Ok(guid()),
+    }
+}
+
+/// 16 bytes as a lower-case, hyphenated GUID (`8-4-4-4-12` hex digits).
+pub(crate) fn hyphenated(bytes: &[u8; 16]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(36);
+    for (i, b) in bytes.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            out.push('-');
+        }
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0x0f)]));
+    }
+    out
 }
 
 /// Milliseconds since the Unix epoch as `YYYY-MM-DDTHH:MM:SS.mmmZ` (UTC).
@@ -113,6 +134,12 @@ mod tests {
         let g = guid();
         assert_eq!(g.len(), 36);
         assert_eq!(g.matches('-').count(), 4);
+        assert_eq!(
+            hyphenated(&[
+                0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0, 1, 2, 3, 4, 5, 6, 0xff
+            ]),
+            "01234567-89ab-cdef-0001-0203040506ff"
+        );
         assert_ne!(guid(), g);
     }
 }

@@ -69,19 +69,19 @@ pub(crate) async fn create(p: Principal, body: Bytes) -> Reply {
     p.require(scope::JOURNEYS_WRITE)?;
     let mut journey = reply::parse_object(&body)?;
     reply::required_str(&journey, "name", MISSING_FIELD)?;
-    journey.retain(|k, _| !READ_ONLY.iter().any(|r| r.eq_ignore_ascii_case(k)));
+    reply::strip_fields(&mut journey, READ_ONLY);
     let unit = p.unit();
     let mut journeys = lock(&unit.journeys);
-    let key = match reply::opt_str(&journey, "key")? {
-        Some(k) if journeys.find("key", k).is_some() => {
-            return Err(bad_request(
+    let key = ids::key_or_guid(
+        reply::opt_str(&journey, "key")?,
+        |k| journeys.find("key", k).is_some(),
+        |k| {
+            bad_request(
                 format!("A journey with key {k:?} already exists."),
                 VALIDATION,
-            ));
-        }
-        Some(k) => k.to_owned(),
-        None => ids::guid(),
-    };
+            )
+        },
+    )?;
     let now = p.shared.stores.ids.stamp();
     let mut full = Map::new();
     full.insert("id".into(), Value::from(ids::guid()));
@@ -125,7 +125,8 @@ pub(crate) async fn update(p: Principal, body: Bytes) -> Reply {
     if reply::field(&patch, "name").is_some() {
         reply::required_str(&patch, "name", MISSING_FIELD)?;
     }
-    patch.retain(|k, _| !READ_ONLY.iter().any(|r| r.eq_ignore_ascii_case(k)) && k != "key");
+    reply::strip_fields(&mut patch, READ_ONLY);
+    patch.remove("key");
     let now = p.shared.stores.ids.stamp();
     let unit = p.unit();
     let mut journeys = lock(&unit.journeys);

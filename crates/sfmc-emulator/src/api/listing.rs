@@ -58,15 +58,11 @@ impl ListQuery {
             .filter(|item| self.filter.as_ref().is_none_or(|f| f.matches_json(item)))
             .collect();
         if !self.order.is_empty() {
-            matching.sort_by(|a, b| {
+            matching.sort_by_cached_key(|item| {
                 self.order
                     .iter()
-                    .map(|(field, desc)| {
-                        let o = compare(lookup(a, field), lookup(b, field));
-                        if *desc { o.reverse() } else { o }
-                    })
-                    .find(|o| o.is_ne())
-                    .unwrap_or(Ordering::Equal)
+                    .map(|(field, desc)| SortKey::of(lookup(item, field), *desc))
+                    .collect::<Vec<_>>()
             });
         }
         let page = self
@@ -114,20 +110,52 @@ fn parse_order(text: &str) -> Result<Vec<(String, bool)>, ApiError> {
         .collect()
 }
 
-/// Numbers numerically, strings case-insensitively, missing values last.
-fn compare(a: Option<&Value>, b: Option<&Value>) -> Ordering {
-    match (a, b) {
-        (None, None) => Ordering::Equal,
-        (None, Some(_)) => Ordering::Greater,
-        (Some(_), None) => Ordering::Less,
-        (Some(Value::Number(x)), Some(Value::Number(y))) => x
-            .as_f64()
-            .partial_cmp(&y.as_f64())
-            .unwrap_or(Ordering::Equal),
-        (Some(Value::String(x)), Some(Value::String(y))) => x.to_lowercase().cmp(&y.to_lowercase()),
-        (Some(x), Some(y)) => x.to_string().cmp(&y.to_string()),
+/// One `$orderBy` field of an item, computed once per item: its value and, for strings, the
+/// lower-cased text. Ascending, numbers go numerically, strings case-insensitively, other
+/// mixes by their JSON text, missing values last; descending is the reverse.
+struct SortKey<'a> {
+    value: Option<&'a Value>,
+    lower: Option<String>,
+    desc: bool,
+}
+
+impl<'a> SortKey<'a> {
+    fn of(value: Option<&'a Value>, desc: bool) -> Self {
+        let lower = value.and_then(Value::as_str).map(str::to_lowercase);
+        SortKey { value, lower, desc }
     }
 }
+
+impl Ord for SortKey<'_> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        let o = match (self.value, other.value) {
+            (None, None) => Ordering::Equal,
+            (None, Some(_)) => Ordering::Greater,
+            (Some(_), None) => Ordering::Less,
+            (Some(Value::Number(x)), Some(Value::Number(y))) => x
+                .as_f64()
+                .partial_cmp(&y.as_f64())
+                .unwrap_or(Ordering::Equal),
+            (Some(Value::String(_)), Some(Value::String(_))) => self.lower.cmp(&other.lower),
+            (Some(x), Some(y)) => x.to_string().cmp(&y.to_string()),
+        };
+        if self.desc { o.reverse() } else { o }
+    }
+}
+
+impl PartialOrd for SortKey<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for SortKey<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for SortKey<'_> {}
 
 #[cfg(test)]
 mod tests {

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::api::reply;
 use crate::api::reply::ApiError;
+use crate::capped::Capped;
 
 /// Transactional definition or message not found (errorcode 30003).
 pub(crate) const OBJECT_NOT_FOUND: i64 = 30003;
@@ -86,11 +87,24 @@ impl Channel {
     }
 }
 
-/// A business unit's send definitions (per channel, oldest first) and sent messages.
-#[derive(Default)]
+/// Most sent messages a business unit keeps the status of; the oldest go first (their status
+/// then answers 404).
+pub(crate) const MAX_KEPT_MESSAGES: usize = 10_000;
+
+/// A business unit's send definitions (per channel, oldest first) and the newest
+/// [`MAX_KEPT_MESSAGES`] sent messages.
 pub(crate) struct Messaging {
     definitions: HashMap<Channel, Vec<Value>>,
-    messages: HashMap<(Channel, String), Value>,
+    messages: Capped<(Channel, String), Value>,
+}
+
+impl Default for Messaging {
+    fn default() -> Self {
+        Messaging {
+            definitions: HashMap::new(),
+            messages: Capped::new(MAX_KEPT_MESSAGES),
+        }
+    }
 }
 
 impl Messaging {

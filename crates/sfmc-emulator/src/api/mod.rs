@@ -1,11 +1,13 @@
 //! The REST families of `shared/SFMC-API.md`, one module each, over per-business-unit state
 //! ([`crate::store`]), plus the helpers they share: [`principal`] (token and scope checks),
-//! [`query`], [`paging`], [`filter`], [`listing`], [`reply`] (error bodies) and [`ids`].
+//! [`query`], [`paging`], [`filter`], [`listing`], [`reply`] (error bodies), [`ids`] and
+//! [`by_id`] (storage and lookups of the families with numeric ids).
 //! Paths here are the normalized (lower-case) ones; handlers read keys in their original case
 //! from [`crate::paths::Segments`].
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::middleware::map_response;
 use axum::routing::{MethodRouter, get, post, put};
 
 use crate::rest;
@@ -13,6 +15,7 @@ use crate::state::AppState;
 
 pub(crate) mod assets;
 pub(crate) mod async_rows;
+pub(crate) mod by_id;
 pub(crate) mod campaigns;
 pub(crate) mod categories;
 pub(crate) mod contacts;
@@ -31,8 +34,16 @@ pub(crate) mod row_reads;
 pub(crate) mod rowsets;
 pub(crate) mod sends;
 
-/// Largest request body the families read (an async rows request of 32,000 wide rows fits).
-const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+/// Largest asynchronous rows body (a request of 32,000 wide rows fits).
+const MAX_ASYNC_ROWS_BODY_BYTES: usize = 64 * 1024 * 1024;
+
+/// Largest rowset body the live API accepts (5 MB).
+const MAX_ROWSET_BODY_BYTES: usize = 5 * 1024 * 1024;
+
+/// `route` reading bodies of up to `max` bytes (axum's default, 2 MB, elsewhere).
+fn body_limit(route: MethodRouter<AppState>, max: usize) -> MethodRouter<AppState> {
+    route.layer(DefaultBodyLimit::max(max))
+}
 
 /// `route` answering 405 for the methods it does not serve.
 fn only(route: MethodRouter<AppState>) -> MethodRouter<AppState> {
@@ -124,7 +135,7 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route(
             "/hub/v1/dataevents/{key}/rowset",
-            only(post(rowsets::rowset)),
+            body_limit(only(post(rowsets::rowset)), MAX_ROWSET_BODY_BYTES),
         )
         .route(
             "/hub/v1/dataevents/{key}/rows/{pk}",
@@ -132,7 +143,10 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route(
             "/data/v1/async/dataextensions/{key}/rows",
-            only(post(async_rows::write).put(async_rows::write)),
+            body_limit(
+                only(post(async_rows::write).put(async_rows::write)),
+                MAX_ASYNC_ROWS_BODY_BYTES,
+            ),
         )
         .route("/data/v1/async/{id}/status", only(get(async_rows::status)))
         .route(
@@ -143,5 +157,5 @@ pub(crate) fn routes() -> Router<AppState> {
             "/data/v1/customobjectdata/key/{key}/rowset",
             only(get(row_reads::rowset)),
         )
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(map_response(reply::too_large))
 }

@@ -22,6 +22,13 @@ pub(crate) struct ApiError {
     additional: Vec<String>,
 }
 
+impl ApiError {
+    /// What is wrong, as `message` says it.
+    pub(crate) fn message(&self) -> &str {
+        &self.message
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if self.additional.is_empty() {
@@ -129,6 +136,11 @@ pub(crate) fn parse_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> 
     }
 }
 
+/// Removes the fields named in `names` (any case) from `map`: what the server owns.
+pub(crate) fn strip_fields(map: &mut Map<String, Value>, names: &[&str]) {
+    map.retain(|k, _| !names.iter().any(|n| n.eq_ignore_ascii_case(k)));
+}
+
 /// The value of `name` in `map`, matching the key case-insensitively (exact match first).
 pub(crate) fn field<'a>(map: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
     map.get(name).or_else(|| {
@@ -175,4 +187,17 @@ pub(crate) fn check_length(
         )),
         _ => Ok(()),
     }
+}
+
+/// Middleware: axum's plain-text 413 (a body over the route's limit) in the REST error shape.
+pub(crate) async fn too_large(response: Response) -> Response {
+    if response.status() != StatusCode::PAYLOAD_TOO_LARGE {
+        return response;
+    }
+    error(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "The request body is larger than this endpoint accepts: 5 MB for a rowset, 64 MB for asynchronous rows, 2 MB elsewhere.",
+        413,
+    )
+    .into_response()
 }

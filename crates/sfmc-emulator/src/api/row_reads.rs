@@ -5,6 +5,7 @@
 //! order they were first written, `count` the number that match, and `links.next` (a path
 //! from the REST root, query included) on every page but the last.
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Map, Value, json};
 
 use crate::api::de_lookup::{self, Access};
@@ -33,15 +34,21 @@ pub(crate) async fn rowset(p: Principal, segments: Segments, params: Params) -> 
     let (total, page): (usize, Vec<&Row>) = match &filter {
         None => (de.len(), paging.slice(de.rows()).iter().collect()),
         Some(filter) => {
-            let matching: Vec<&Row> = de
-                .rows()
-                .iter()
-                .filter(|row| filter.matches(|column| cell(&de, row, column)))
-                .collect();
-            (matching.len(), paging.slice(&matching).to_vec())
+            let filter = filter.for_columns(|column| de.column(column));
+            let (offset, size) = (paging.offset(), paging.page_size);
+            let mut total = 0;
+            let mut page = Vec::new();
+            for row in de.rows().iter().filter(|row| filter.matches(row)) {
+                if total >= offset && page.len() < size {
+                    page.push(row);
+                }
+                total += 1;
+            }
+            (total, page)
         }
     };
-    let items: Vec<Value> = page.into_iter().map(|row| item(&de, row)).collect();
+    let columns = Columns::of(&de);
+    let items: Vec<Value> = page.into_iter().map(|row| columns.item(row)).collect();
     let link = |page: usize| {
         let mut query = vec![
             ("$page", page.to_string()),
@@ -71,40 +78,43 @@ pub(crate) async fn rowset(p: Principal, segments: Segments, params: Params) -> 
     }))
 }
 
-/// The value of `column` in `row`, for filters.
-fn cell(de: &DataExtension, row: &Row, column: &str) -> Option<Value> {
-    let i = de.column(column)?;
-    row[i].as_deref().map(Value::from)
+/// How rows are shown: each column's lower-cased name and whether it is a primary key,
+/// worked out once a request.
+struct Columns {
+    names: Vec<String>,
+    is_key: Vec<bool>,
 }
 
-/// `{keys, values}` with lower-cased column names.
-fn item(de: &DataExtension, row: &Row) -> Value {
-    let mut keys = Map::new();
-    let mut values = Map::new();
-    for (i, (field, value)) in de.fields.iter().zip(row).enumerate() {
-        let target = if de.primary.contains(&i) {
-            &mut keys
-        } else {
-            &mut values
-        };
-        target.insert(
-            field.name.to_lowercase(),
-            Value::from(value.as_deref().unwrap_or("")),
-        );
+impl Columns {
+    fn of(de: &DataExtension) -> Self {
+        Columns {
+            names: de.fields.iter().map(|f| f.name.to_lowercase()).collect(),
+            is_key: (0..de.fields.len())
+                .map(|i| de.primary.contains(&i))
+                .collect(),
+        }
     }
-    json!({"keys": keys, "values": values})
+
+    /// `{keys, values}` with lower-cased column names (unset values as `""`).
+    fn item(&self, row: &Row) -> Value {
+        let mut keys = Map::new();
+        let mut values = Map::new();
+        for ((name, is_key), value) in self.names.iter().zip(&self.is_key).zip(row) {
+            let target = if *is_key { &mut keys } else { &mut values };
+            target.insert(name.clone(), Value::from(value.as_deref().unwrap_or("")));
+        }
+        json!({"keys": keys, "values": values})
+    }
 }
+
+/// Everything but RFC 3986's unreserved characters (`A-Z a-z 0-9 - . _ ~`).
+const NOT_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// Percent-encodes a path segment (everything but unreserved characters).
-fn encode_segment(segment: &str) -> String {
-    segment
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+pub(crate) fn encode_segment(segment: &str) -> String {
+    utf8_percent_encode(segment, NOT_UNRESERVED).to_string()
 }

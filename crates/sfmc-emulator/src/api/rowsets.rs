@@ -1,5 +1,6 @@
 //! Synchronous data extension rows: `POST /hub/v1/dataevents/key:{key}/rowset` with
-//! `[{"keys":{…},"values":{…}}]` (upsert, all rows or none, 200 echoing the body, ≤ 5 MB) and
+//! `[{"keys":{…},"values":{…}}]` (upsert, all rows or none, 200 echoing the body; bodies over 5 MB are a 413, see
+//! [`crate::api`]) and
 //! `PUT /hub/v1/dataevents/key:{key}/rows/{Pk}:{value}[,{Pk2}:{value2}]` with `{"values":{…}}`
 //! (200 echoing `{keys, values}`). Bad rows make the request a 400 errorcode 10006 whose
 //! `additionalErrors` name each row's problem.
@@ -16,19 +17,10 @@ use crate::dataext::WriteMode;
 use crate::paths::Segments;
 use crate::store::lock;
 
-/// Largest rowset body the live API accepts.
-const MAX_BODY_BYTES: usize = 5 * 1024 * 1024;
-
 /// `POST /hub/v1/dataevents/key:{key}/rowset`.
 pub(crate) async fn rowset(p: Principal, segments: Segments, body: Bytes) -> Reply {
     p.require(scope::DATA_EXTENSIONS_WRITE)?;
     let de = de_lookup::find_by_segment(&p, segments.get(3), Access::Write)?;
-    if body.len() > MAX_BODY_BYTES {
-        return Err(bad_request(
-            "The request body is larger than 5 MB.",
-            VALIDATION,
-        ));
-    }
     let Value::Array(rows) = reply::parse_json(&body)? else {
         return Err(bad_request(
             "The body must be an array of {\"keys\":{…},\"values\":{…}}.",
@@ -38,32 +30,25 @@ pub(crate) async fn rowset(p: Principal, segments: Segments, body: Bytes) -> Rep
     let mut de = lock(&de);
     let mut checked = Vec::with_capacity(rows.len());
     let mut problems = Vec::new();
-    for (i, row) in rows.iter().enumerate() {
-        let part = |name: &str| row.get(name).and_then(Value::as_object);
-        let (Some(keys), values) = (part("keys"), part("values")) else {
+    for (i, row) in rows.into_iter().enumerate() {
+        let Value::Object(mut row) = row else {
             problems.push(format!("Row {}: keys is required (an object).", i + 1));
             continue;
         };
-        let pairs = keys.iter().chain(values.into_iter().flatten());
-        match de.cells(pairs) {
+        let Some(Value::Object(keys)) = row.remove("keys") else {
+            problems.push(format!("Row {}: keys is required (an object).", i + 1));
+            continue;
+        };
+        let values = match row.remove("values") {
+            Some(Value::Object(values)) => values,
+            _ => Map::new(),
+        };
+        match de
+            .cells(keys.into_iter().chain(values))
+            .and_then(|cells| de.key_of(&cells).map(|_| cells))
+        {
             Ok(cells) => checked.push(cells),
             Err(e) => problems.push(format!("Row {}: {}", i + 1, e.message)),
-        }
-    }
-    for (i, cells) in checked.iter().enumerate() {
-        let has_value = |column: &usize| {
-            cells
-                .iter()
-                .rev()
-                .find(|(c, _)| c == column)
-                .is_some_and(|(_, v)| v.as_deref().is_some_and(|v| !v.is_empty()))
-        };
-        if let Some(missing) = de.primary.iter().find(|column| !has_value(column)) {
-            problems.push(format!(
-                "Row {}: the primary key column {:?} is missing a value.",
-                i + 1,
-                de.fields[*missing].name
-            ));
         }
     }
     if !problems.is_empty() {
@@ -106,9 +91,8 @@ pub(crate) async fn row(p: Principal, segments: Segments, body: Bytes) -> Reply 
             &[message],
         )
     };
-    let cells = de
-        .cells(keys.iter().chain(values.iter()))
-        .map_err(|e| unable(e.message))?;
+    let pairs = keys.clone().into_iter().chain(values.clone());
+    let cells = de.cells(pairs).map_err(|e| unable(e.message))?;
     let result = de.write(cells, WriteMode::Upsert);
     result.map_err(|e| reply::aggregated("Unable to save the row.", &[e.message]))?;
     reply::ok(json!({"keys": keys, "values": values}))

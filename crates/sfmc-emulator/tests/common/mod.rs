@@ -48,21 +48,45 @@ pub async fn post_token(emu: &RunningEmulator, body: &Value) -> (StatusCode, Val
 
 /// A fresh access token for the demo package (optionally for `account_id`).
 pub async fn access_token(emu: &RunningEmulator, account_id: Option<&str>) -> String {
-    let mut body = credentials();
-    if let Some(id) = account_id {
-        body["account_id"] = json!(id);
-    }
-    let (status, json) = post_token(emu, &body).await;
-    assert_eq!(status, StatusCode::OK, "{json}");
-    json["access_token"].as_str().unwrap().to_owned()
+    token_with(emu, account_id, None).await
 }
 
 pub async fn get(emu: &RunningEmulator, path: &str, token: Option<&str>) -> (StatusCode, Value) {
-    let mut request = client().get(format!("{}{path}", emu.url()));
+    send(emu, "GET", path, token, None).await
+}
+
+/// `METHOD path` (from the emulator's root) with an optional bearer token and an optional
+/// JSON body: status and JSON body.
+pub async fn send(
+    emu: &RunningEmulator,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    let mut request = client().request(method, format!("{}{path}", emu.url()));
     if let Some(token) = token {
         request = request.bearer_auth(token);
     }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
     status_json(request.send().await.unwrap()).await
+}
+
+/// `request` through an embedded emulator's router (no socket): status and JSON body.
+pub async fn oneshot(
+    app: &axum::Router,
+    request: axum::http::Request<axum::body::Body>,
+) -> (StatusCode, Value) {
+    use tower::ServiceExt;
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = StatusCode::from_u16(response.status().as_u16()).unwrap();
+    let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
 }
 
 pub fn not_authorized() -> Value {
@@ -95,29 +119,17 @@ pub async fn call(
     token: &str,
     body: Option<Value>,
 ) -> (StatusCode, Value) {
-    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-    let mut request = client()
-        .request(method, format!("{}{path}", emu.url()))
-        .bearer_auth(token);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    status_json(request.send().await.unwrap()).await
+    send(emu, method, path, Some(token), body).await
 }
 
-/// `POST /_emulator/<path>` with a JSON body (no token).
+/// `METHOD /_emulator/<path>` with an optional JSON body (no token).
 pub async fn control(
     emu: &RunningEmulator,
     method: &str,
     path: &str,
     body: Option<Value>,
 ) -> (StatusCode, Value) {
-    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-    let mut request = client().request(method, format!("{}/_emulator/{path}", emu.url()));
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    status_json(request.send().await.unwrap()).await
+    send(emu, method, &format!("/_emulator/{path}"), None, body).await
 }
 
 /// Asserts a REST error body with `status` and `errorcode`.
