@@ -4,7 +4,7 @@
 //! dropped at any `.await` cancels, repeats and orphans nothing. The task itself lives in
 //! [`super::task`].
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -51,6 +51,9 @@ pub(crate) struct Slot {
     /// none can run), the backoff after a failed one, 0 otherwise. Written only when a refresh
     /// starts or ends, so reads in the soft window stay read-only.
     background_retry_at_ms: AtomicU64,
+    /// Whether any token ever got a 401 here: until one does, [`Slot::is_rejected`] (asked by
+    /// every waiter of a refresh) takes no lock.
+    any_rejected: AtomicBool,
     /// When a handle was last made or a refresh last ended (Unix ms), for idle eviction.
     pub(crate) last_used_ms: AtomicU64,
     state: Mutex<SlotState>,
@@ -63,6 +66,7 @@ impl Slot {
             settings,
             current: ArcSwapOption::empty(),
             background_retry_at_ms: AtomicU64::new(0),
+            any_rejected: AtomicBool::new(false),
             last_used_ms: AtomicU64::new(now_ms),
             state: Mutex::default(),
         }
@@ -84,6 +88,9 @@ impl Slot {
 
     /// Whether `token` got a 401 here.
     pub(crate) fn is_rejected(&self, token: &AccessToken) -> bool {
+        if !self.any_rejected.load(Ordering::Acquire) {
+            return false;
+        }
         lock(&self.state)
             .rejected_tokens
             .iter()
@@ -119,6 +126,7 @@ impl Slot {
             state.rejected_tokens.remove(0);
         }
         state.rejected_tokens.push(Arc::new(failed.clone()));
+        self.any_rejected.store(true, Ordering::Release);
         self.current.rcu(|current| match current {
             Some(cached) if cached.token.same_token(failed) => None,
             other => other.clone(),
