@@ -1,6 +1,7 @@
 //! `sfmc-auth`: access tokens for Salesforce Marketing Cloud installed packages.
 //!
 //! - [`settings`]: subdomain and auth base URI validation, [`ConnectionSettings`], [`TokenKey`].
+//! - [`config`]: the config file of named connections shared by the CLI, gateway and MCP server.
 //! - [`endpoint`]: `POST {auth}/v2/token` over HTTP ([`HttpTokenEndpoint`]) and `GET /v2/userinfo`.
 //! - [`http`]: the process's one HTTP client, its proxy policy ([`http::ProxyPolicy`]) and
 //!   `Retry-After`.
@@ -28,6 +29,7 @@
 //! ```
 
 pub mod clock;
+pub mod config;
 pub mod endpoint;
 pub mod error;
 pub mod http;

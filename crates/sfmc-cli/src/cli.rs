@@ -35,6 +35,8 @@ pub enum Command {
     Call(crate::commands::call::CallArgs),
     /// Send a request to any REST path, like `gh api`.
     Api(crate::commands::api::ApiArgs),
+    /// List the connections of the config file (never their secrets).
+    Connections(ConnectionsArgs),
     /// Manage the token cache.
     Cache {
         /// What to do with it.
@@ -55,6 +57,12 @@ pub enum CacheAction {
 /// Which installed package, and how to keep its token.
 #[derive(Debug, Args)]
 pub struct ConnectionArgs {
+    /// The config file (default: $XDG_CONFIG_HOME/sfmc/config.toml, when it exists).
+    #[arg(long, env = "SFMC_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Use this connection of the config file (`sfmc connections` lists them).
+    #[arg(long, env = "SFMC_CONNECTION", value_name = "NAME")]
+    pub connection: Option<String>,
     /// The 28-character subdomain of the package's base URIs (starts with "mc").
     #[arg(long, env = "SFMC_SUBDOMAIN", hide_env_values = true)]
     pub subdomain: Option<String>,
@@ -111,6 +119,17 @@ pub struct ConnectionArgs {
     /// Start an emulator in this process with a demo package and use it.
     #[arg(long)]
     pub emulated: bool,
+}
+
+/// `sfmc connections`
+#[derive(Debug, Args)]
+pub struct ConnectionsArgs {
+    /// The config file (default: $XDG_CONFIG_HOME/sfmc/config.toml).
+    #[arg(long, env = "SFMC_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `sfmc token`

@@ -1,6 +1,7 @@
-//! Turns [`ConnectionArgs`] (flags and `SFMC_*` variables) into a token handle: validated
-//! settings, the client secret (file, environment or prompt — never a flag value), the cache
-//! tiers, and, for `--emulated`, an in-process emulator.
+//! Turns [`ConnectionArgs`] into a token handle: a connection of the config file
+//! (`--connection`), or flags and `SFMC_*` variables with the client secret from a file, the
+//! environment or a prompt (never a flag value); the cache tiers; and, for `--emulated`, an
+//! in-process emulator.
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -8,6 +9,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use secrecy::SecretString;
+use sfmc_auth::config::ConnectionConfig;
 use sfmc_auth::store::{RedisStore, RedisStoreConfig};
 use sfmc_auth::{
     AuthBaseUrl, ConnectionSettings, FileStore, HttpTimeouts, HttpTokenEndpoint, RefreshPolicy,
@@ -16,6 +18,7 @@ use sfmc_auth::{
 use sfmc_emulator::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, EmulatorConfig, RunningEmulator};
 
 use crate::cli::ConnectionArgs;
+use crate::config_file;
 use crate::exit::Failure;
 use crate::input::read_bounded_text;
 
@@ -61,6 +64,11 @@ impl Connection {
             ));
         }
         let load_timeout = Duration::from_secs(args.load_timeout);
+        let source = Source::of(args)?;
+        let token_cache = args.token_cache.clone().or_else(|| match &source {
+            Source::File { redis_url, .. } => redis_url.clone(),
+            _ => None,
+        });
         let http = HttpTokenEndpoint::new(HttpTimeouts::default());
         let mut manager = TokenManager::builder()
             .endpoint(Arc::new(http.clone()))
@@ -70,7 +78,7 @@ impl Connection {
                 Some(dir) => manager = manager.store(Arc::new(FileStore::new(dir))),
                 None => tracing::debug!("no cache directory (set SFMC_CACHE_DIR); not caching"),
             }
-            if let Some(url) = &args.token_cache {
+            if let Some(url) = &token_cache {
                 manager = manager.store(redis_store(url, &args.token_cache_prefix, load_timeout)?);
             }
         }
@@ -79,27 +87,34 @@ impl Connection {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(manager.clone());
-        let (settings, emulator) = if args.emulated {
-            let emulator = sfmc_emulator::start(EmulatorConfig::demo(), ([127, 0, 0, 1], 0).into())
-                .await
-                .map_err(|e| Failure::unavailable(format!("cannot start the emulator: {e}")))?;
-            let settings = ConnectionSettings::new(
-                AuthBaseUrl::parse(&emulator.url())?,
-                DEMO_CLIENT_ID,
-                SecretString::from(DEMO_CLIENT_SECRET),
-            )?;
-            (settings, Some(emulator))
-        } else {
-            let base = auth_base(args)?;
-            let client_id = args.client_id.as_deref().ok_or_else(|| {
-                Failure::config("client id: not set; set SFMC_CLIENT_ID or pass --client-id")
-            })?;
-            let settings = ConnectionSettings::new(
-                base,
-                client_id,
-                client_secret(args.client_secret_file.as_deref())?,
-            )?;
-            (settings, None)
+        let (settings, emulator) = match source {
+            Source::Emulated => {
+                let emulator =
+                    sfmc_emulator::start(EmulatorConfig::demo(), ([127, 0, 0, 1], 0).into())
+                        .await
+                        .map_err(|e| {
+                            Failure::unavailable(format!("cannot start the emulator: {e}"))
+                        })?;
+                let settings = ConnectionSettings::new(
+                    AuthBaseUrl::parse(&emulator.url())?,
+                    DEMO_CLIENT_ID,
+                    SecretString::from(DEMO_CLIENT_SECRET),
+                )?;
+                (settings, Some(emulator))
+            }
+            Source::File { connection, .. } => (connection.settings, None),
+            Source::Flags => {
+                let base = auth_base(args)?;
+                let client_id = args.client_id.as_deref().ok_or_else(|| {
+                    Failure::config("client id: not set; set SFMC_CLIENT_ID or pass --client-id")
+                })?;
+                let settings = ConnectionSettings::new(
+                    base,
+                    client_id,
+                    client_secret(args.client_secret_file.as_deref())?,
+                )?;
+                (settings, None)
+            }
         };
         Ok(Self {
             handle: manager.handle(with_options(settings, args)?),
@@ -117,21 +132,64 @@ impl Connection {
     }
 }
 
-/// The Redis tier for `--token-cache URL`, keys under `prefix`. Its refresh lock is a lease
-/// (renewed while the refresh works) shorter than the load timeout, so a killed holder delays
-/// the other processes by seconds.
+/// Where a command's package comes from.
+enum Source {
+    /// `--emulated`: the demo package of an in-process emulator.
+    Emulated,
+    /// A connection of the config file, and the file's `[token_cache] redis_url`.
+    File {
+        connection: Box<ConnectionConfig>,
+        redis_url: Option<String>,
+    },
+    /// Flags and `SFMC_*` variables.
+    Flags,
+}
+
+impl Source {
+    /// `--emulated`; else `--connection`, which needs a config file; else flags when they name
+    /// a package; else the only connection of a config file, when there is one.
+    fn of(args: &ConnectionArgs) -> Result<Self, Failure> {
+        if args.emulated {
+            return Ok(Self::Emulated);
+        }
+        let flags_name_a_package =
+            args.subdomain.is_some() || args.auth_base_uri.is_some() || args.client_id.is_some();
+        if args.connection.is_none() && flags_name_a_package {
+            return Ok(Self::Flags);
+        }
+        let Some(config) = config_file::load(args.config.as_deref())? else {
+            if let Some(name) = &args.connection {
+                return Err(Failure::config(format!(
+                    "connection \"{name}\": no config file (pass --config FILE, set SFMC_CONFIG, or create {})",
+                    config_file::default_location()
+                )));
+            }
+            return Ok(Self::Flags);
+        };
+        if args.connection.is_some() && (flags_name_a_package || args.client_secret_file.is_some())
+        {
+            return Err(Failure::config(
+                "--connection takes the package from the config file; do not also set --subdomain, --auth-base-uri, --client-id or --client-secret-file (or their SFMC_* variables)",
+            ));
+        }
+        let connection = config_file::pick(&config, args.connection.as_deref())?;
+        Ok(Self::File {
+            connection: Box::new(connection.clone()),
+            redis_url: config.token_cache.redis_url.clone(),
+        })
+    }
+}
+
+/// The Redis tier for `--token-cache URL`, keys under `prefix`, its refresh lock a lease that
+/// fits the load timeout.
 fn redis_store(
     url: &str,
     prefix: &str,
     load_timeout: Duration,
 ) -> Result<Arc<dyn TokenStore>, Failure> {
-    let lease = RedisStoreConfig::DEFAULT_LOCK_TTL.min(load_timeout / 2);
-    // A renewal (every third of the lease) must finish well inside the lease.
-    let op_timeout = RedisStoreConfig::DEFAULT_OP_TIMEOUT.min(lease / 4);
     let config = RedisStoreConfig::new(url)
         .with_key_prefix(prefix)
-        .with_lock_ttl(lease)
-        .with_op_timeout(op_timeout);
+        .within_load_timeout(load_timeout);
     let store =
         RedisStore::new(config).map_err(|e| Failure::config(format!("token cache: {e}")))?;
     Ok(Arc::new(store))

@@ -3,6 +3,7 @@
 
 mod cli;
 mod commands;
+mod config_file;
 mod connection;
 mod exit;
 mod input;

@@ -7,6 +7,7 @@
 //!   requests, all inside a per-call deadline ([`ClientConfig`], [`RetryPolicy`]).
 //! - [`catalog`]: the connector's 21 operations as data — validation, request building, JSON
 //!   Schemas and `docs/operations.md` come from it; [`Client::call`] runs one by name.
+//! - [`connections`]: [`Connections`], the named connections of a config file, a client each.
 //! - [`ops`]: the typed methods per family (`client.campaigns().create(…)`).
 //! - [`paging`]: paged lists as streams, over the three paging styles.
 //! - [`request`]: [`ApiRequest`], [`ApiResponse`], and the path rules that keep the token on the
@@ -29,6 +30,7 @@
 
 pub mod catalog;
 mod client;
+pub mod connections;
 pub mod error;
 pub mod ops;
 pub mod paging;
@@ -38,6 +40,7 @@ mod send;
 
 pub use catalog::{Operation, Paging, ValidationError};
 pub use client::{Client, RequestBuilder, default_http_client};
+pub use connections::{ConnectionError, Connections};
 pub use error::{ApiError, ClientError, ErrorClass, RestErrorBody};
 pub use request::{ApiRequest, ApiResponse, RequestBody, check_path};
 pub use reqwest::Method;

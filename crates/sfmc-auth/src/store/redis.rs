@@ -109,6 +109,16 @@ impl RedisStoreConfig {
         self
     }
 
+    /// Fits the lock lease inside `load_timeout`: a lease at most half of it (so a killed holder
+    /// delays the others by seconds, not the whole timeout), and commands bounded well inside the
+    /// lease (a renewal, every third of the lease, must finish in time).
+    #[must_use]
+    pub fn within_load_timeout(self, load_timeout: Duration) -> Self {
+        let lease = self.lock_ttl.min(load_timeout / 2);
+        let op_timeout = self.op_timeout.min(lease / 4);
+        self.with_lock_ttl(lease).with_op_timeout(op_timeout)
+    }
+
     /// Sets the bound on one Redis command.
     #[must_use]
     pub fn with_op_timeout(mut self, timeout: Duration) -> Self {

@@ -3,6 +3,7 @@
 pub mod api;
 mod cache;
 pub mod call;
+mod connections;
 mod emulator;
 mod token;
 mod userinfo;
@@ -21,6 +22,7 @@ pub async fn run(command: Command) -> Result<(), Failure> {
             output::line(&subdomain)
         }
         Command::Emulator(args) => emulator::run(args).await,
+        Command::Connections(args) => connections::run(&args),
         Command::Cache { action } => cache::run(&action),
         Command::Call(args) => call::run(&args).await,
         Command::Api(args) => api::run(&args).await,
