@@ -24,6 +24,8 @@ const CLEARED: &[&str] = &[
     "SFMC_LOAD_TIMEOUT",
     "SFMC_TOKEN_CACHE_PREFIX",
     "SFMC_DANGEROUSLY_ALLOW_AUTH_HOST",
+    "SFMC_CONFIG",
+    "SFMC_CONNECTION",
     "RUST_LOG",
     "NO_PROXY",
     "no_proxy",
@@ -147,6 +149,8 @@ pub fn bare(args: &[&str]) -> tokio::process::Command {
     for name in CLEARED {
         command.env_remove(name);
     }
+    // Never the developer's own config file.
+    command.env("XDG_CONFIG_HOME", "/nonexistent/sfmc-test-config");
     command
 }
 
