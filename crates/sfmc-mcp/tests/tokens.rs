@@ -1,6 +1,7 @@
 //! Tokens stay the server's business: a token revoked mid-session costs one refresh and no
 //! failed call, and no result — success, Marketing Cloud error or argument error — ever holds
-//! the access token or the client secret.
+//! the access token or the client secret (and a REST answer echoing the token gets it
+//! redacted).
 
 #![allow(clippy::unwrap_used)]
 
@@ -79,5 +80,92 @@ async fn no_result_holds_the_token_or_the_secret() {
     assert!(
         !all.to_ascii_lowercase().contains("bearer "),
         "a result held an Authorization header"
+    );
+}
+
+/// Issues one fixed token whose REST instance is `rest_url`.
+#[derive(Debug)]
+struct FixedToken {
+    rest_url: String,
+}
+
+const ECHOED_TOKEN: &str = "fixed-access-token-0123456789abcdefghijklmnopqrstuvwxyz";
+
+impl sfmc_auth::TokenEndpoint for FixedToken {
+    fn request_token<'a>(
+        &'a self,
+        _settings: &'a sfmc_auth::ConnectionSettings,
+    ) -> sfmc_auth::endpoint::BoxFuture<'a, Result<sfmc_auth::TokenResponse, sfmc_auth::AuthError>>
+    {
+        let body = json!({
+            "access_token": ECHOED_TOKEN,
+            "token_type": "Bearer",
+            "expires_in": 1079,
+            "rest_instance_url": self.rest_url,
+        });
+        Box::pin(async move { sfmc_auth::TokenResponse::parse(body.to_string().as_bytes()) })
+    }
+}
+
+#[tokio::test]
+async fn a_rest_answer_echoing_the_token_is_redacted() {
+    // A REST host that echoes the Authorization header it gets.
+    let echo = axum::Router::new().route(
+        "/echo",
+        axum::routing::get(|headers: axum::http::HeaderMap| async move {
+            let authorization = headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned();
+            axum::Json(json!({"authorization": authorization}))
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let rest_url = format!("http://{}/", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, echo).await;
+    });
+    let manager = sfmc_auth::TokenManager::builder()
+        .endpoint(std::sync::Arc::new(FixedToken { rest_url }))
+        .build()
+        .unwrap();
+    let settings = sfmc_auth::ConnectionSettings::new(
+        sfmc_auth::AuthBaseUrl::parse("http://127.0.0.1:9/").unwrap(),
+        "client",
+        secrecy::SecretString::from("secret"),
+    )
+    .unwrap();
+    let config = sfmc_auth::config::ConnectionConfig {
+        name: "echo".into(),
+        settings,
+    };
+    let connections = sfmc_client::Connections::new(
+        manager,
+        sfmc_client::default_http_client().unwrap(),
+        &[config],
+    );
+    let server = sfmc_mcp::McpServer::new(connections, McpOptions::default()).unwrap();
+    let (server_io, client_io) = tokio::io::duplex(64 * 1024);
+    tokio::spawn(async move {
+        use rmcp::ServiceExt;
+        if let Ok(running) = server.serve(server_io).await {
+            let _ = running.waiting().await;
+        }
+    });
+    let session: Session = rmcp::ServiceExt::serve((), client_io).await.unwrap();
+    let result = call(
+        &session,
+        "sfmc_rest_request",
+        json!({"method": "GET", "path": "/echo"}),
+    )
+    .await
+    .unwrap();
+    let text = texts(&result);
+    assert!(!text.contains(ECHOED_TOKEN), "{text}");
+    let structured = result.structured_content.unwrap();
+    assert_eq!(
+        structured["result"]["authorization"], "Bearer [redacted]",
+        "{structured}"
     );
 }
