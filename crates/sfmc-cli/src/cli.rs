@@ -37,6 +37,8 @@ pub enum Command {
     Api(crate::commands::api::ApiArgs),
     /// List the connections of the config file (never their secrets).
     Connections(ConnectionsArgs),
+    /// Serve Marketing Cloud to AI assistants: an MCP server over stdio (`--read-only` first).
+    Mcp(crate::commands::mcp::McpArgs),
     /// Manage the token cache.
     Cache {
         /// What to do with it.

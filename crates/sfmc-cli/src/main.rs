@@ -8,7 +8,6 @@ mod connection;
 mod exit;
 mod input;
 mod output;
-#[allow(dead_code)] // used by `sfmc gateway` and `sfmc mcp`, being built on their branches
 mod serve;
 mod signal;
 
