@@ -35,6 +35,8 @@ pub enum Command {
     Call(crate::commands::call::CallArgs),
     /// Send a request to any REST path, like `gh api`.
     Api(crate::commands::api::ApiArgs),
+    /// Data extension rows at scale: import a CSV file, export rows.
+    De(crate::commands::de::DeArgs),
     /// Manage the token cache.
     Cache {
         /// What to do with it.

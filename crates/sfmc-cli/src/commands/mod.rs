@@ -3,6 +3,9 @@
 pub mod api;
 mod cache;
 pub mod call;
+pub mod de;
+mod de_export;
+mod de_import;
 mod emulator;
 mod token;
 mod userinfo;
@@ -24,5 +27,6 @@ pub async fn run(command: Command) -> Result<(), Failure> {
         Command::Cache { action } => cache::run(&action),
         Command::Call(args) => call::run(&args).await,
         Command::Api(args) => api::run(&args).await,
+        Command::De(args) => de::run(&args).await,
     }
 }

@@ -106,6 +106,7 @@ where
     let header = source.next_record().await.map_err(input_error)?;
     let mut columns =
         Columns::from_header(&header.ok_or(ImportError::Empty)?).map_err(ImportError::Input)?;
+    observer.header(columns.names());
     if !source.has_next().await.map_err(input_error)? {
         return Err(ImportError::NoRows(columns.names().to_vec()));
     }
@@ -220,7 +221,7 @@ async fn read<R: AsyncRead + Unpin>(
                 Ok(closed) => closed.map(Event::Batch),
                 Err(reason) => Some(Event::Reject(Reject {
                     line: Some(record.line),
-                    reason: format!("line {}: {reason}", record.line),
+                    reason,
                     fields: record.lossy_fields(),
                 })),
             },

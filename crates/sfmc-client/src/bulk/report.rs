@@ -34,6 +34,11 @@ pub struct Reject {
 
 /// Receives an import's progress and rejects as they happen.
 pub trait ImportObserver {
+    /// The header was read: the columns, as written.
+    fn header(&mut self, columns: &[String]) {
+        let _ = columns;
+    }
+
     /// The counts changed.
     fn progress(&mut self, progress: &Progress) {
         let _ = progress;
@@ -102,7 +107,8 @@ impl ImportError {
                 ErrorClass::InvalidInput
             }
             Self::Client(error) => error.class(),
-            Self::Rejects(_) => ErrorClass::Unavailable,
+            // The caller's own output (a reject file that cannot be written).
+            Self::Rejects(_) => ErrorClass::InvalidInput,
         }
     }
 }
