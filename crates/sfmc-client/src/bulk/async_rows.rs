@@ -10,8 +10,9 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::Value;
 
-use super::batch::{Batch, Columns};
-use super::import::BatchOutcome;
+use super::batch::Batch;
+use super::columns::Columns;
+use super::outcome::BatchOutcome;
 use super::report::Reject;
 use crate::catalog::encode_segment;
 use crate::client::Client;

@@ -1,5 +1,5 @@
-//! Turning CSV records into request bodies: [`Columns`] (the header, checked), and
-//! [`BatchBuilder`], which writes rows straight into the JSON body of one request — the
+//! Turning CSV records into request bodies: [`BatchBuilder`] writes rows (under the header's
+//! [`Columns`]), and writes rows straight into the JSON body of one request — the
 //! asynchronous API's `{"items":[{col: value}]}` or the rowset API's
 //! `[{"keys":{…},"values":{…}}]` — and closes a [`Batch`] at its row limit or byte budget.
 //!
@@ -8,112 +8,9 @@
 //! second copy of the rows.
 
 use bytes::Bytes;
-use serde_json::{Map, Value};
 
+use super::columns::Columns;
 use super::csv_source::RawRecord;
-
-/// The header: column names as written, and each one's JSON key (`"name":`) ready to copy.
-#[derive(Debug, Clone)]
-pub(crate) struct Columns {
-    names: Vec<String>,
-    keys: Vec<Vec<u8>>,
-    /// Whether each column goes in a rowset's `keys` (sync API).
-    primary: Vec<bool>,
-}
-
-impl Columns {
-    /// The header of `record`; an error names an empty, duplicated or non-UTF-8 name.
-    pub fn from_header(record: &RawRecord<'_>) -> Result<Self, String> {
-        let names = record.text_fields().map_err(|field| {
-            format!(
-                "line {}: column {field} of the header is not UTF-8",
-                record.line
-            )
-        })?;
-        let mut seen = std::collections::HashSet::new();
-        for (i, name) in names.iter().enumerate() {
-            if name.trim().is_empty() {
-                return Err(format!(
-                    "line {}: column {} of the header has no name",
-                    record.line,
-                    i + 1
-                ));
-            }
-            if !seen.insert(name.to_lowercase()) {
-                return Err(format!(
-                    "line {}: the header names column {name:?} twice (names are case-insensitive)",
-                    record.line
-                ));
-            }
-        }
-        let keys = names
-            .iter()
-            .map(|name| {
-                let mut key = Vec::with_capacity(name.len() + 3);
-                push_json_str(&mut key, name);
-                key.push(b':');
-                key
-            })
-            .collect();
-        Ok(Self {
-            names: names.iter().map(|name| (*name).to_owned()).collect(),
-            keys,
-            primary: vec![false; names.len()],
-        })
-    }
-
-    /// Marks the primary-key columns (for the rowset API's `keys`); an error names one that is
-    /// not in the header.
-    pub fn set_primary_keys(&mut self, keys: &[String]) -> Result<(), String> {
-        for key in keys {
-            let at = self.position(key).ok_or_else(|| {
-                format!(
-                    "primary key column {key:?} is not in the header ({})",
-                    self.names.join(", ")
-                )
-            })?;
-            self.primary[at] = true;
-        }
-        Ok(())
-    }
-
-    /// The column names as written.
-    pub fn names(&self) -> &[String] {
-        &self.names
-    }
-
-    /// Number of columns.
-    pub fn len(&self) -> usize {
-        self.names.len()
-    }
-
-    fn position(&self, name: &str) -> Option<usize> {
-        self.names.iter().position(|n| n.eq_ignore_ascii_case(name))
-    }
-
-    /// A row's fields in header order from its JSON in a body (flat, or `{keys, values}`);
-    /// missing columns are empty.
-    pub fn fields_of(&self, item: &[u8]) -> Vec<String> {
-        let Ok(Value::Object(mut object)) = serde_json::from_slice::<Value>(item) else {
-            return Vec::new();
-        };
-        let mut flat = Map::new();
-        for part in ["keys", "values"] {
-            if let Some(Value::Object(inner)) = object.remove(part) {
-                flat.extend(inner);
-            }
-        }
-        flat.extend(object);
-        self.names
-            .iter()
-            .map(|name| match flat.get(name) {
-                Some(Value::String(text)) => text.clone(),
-                Some(other) => other.to_string(),
-                None => String::new(),
-            })
-            .collect()
-    }
-}
 
 /// Which body a batch is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -295,14 +192,14 @@ fn encode_row(out: &mut Vec<u8>, shape: BodyShape, columns: &Columns, fields: &[
         out.push(b'{');
         let mut first = true;
         for (i, field) in fields.iter().enumerate() {
-            if wanted.is_some_and(|primary| columns.primary[i] != primary) {
+            if wanted.is_some_and(|primary| columns.is_primary(i) != primary) {
                 continue;
             }
             if !first {
                 out.push(b',');
             }
             first = false;
-            out.extend_from_slice(&columns.keys[i]);
+            out.extend_from_slice(columns.json_key(i));
             push_json_str(out, field);
         }
         out.push(b'}');
@@ -353,6 +250,7 @@ pub(crate) fn push_json_str(out: &mut Vec<u8>, text: &str) {
 mod tests {
     use super::super::csv_source::CsvSource;
     use super::*;
+    use serde_json::Value;
 
     async fn build(shape: BodyShape, csv: &[u8], max_rows: usize, max_bytes: usize) -> Vec<Batch> {
         let mut source = CsvSource::new(csv);

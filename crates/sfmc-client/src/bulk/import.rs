@@ -12,72 +12,18 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
 use futures_util::stream::FuturesUnordered;
-use reqwest::Method;
-use serde_json::Value;
 use tokio::io::AsyncRead;
 use tokio::sync::mpsc;
 
 use super::async_rows::{self, PollSchedule};
-use super::batch::{Batch, BatchBuilder, BodyShape, Columns};
+use super::batch::{Batch, BatchBuilder, BodyShape};
+use super::columns::Columns;
 use super::csv_source::{CsvSource, SourceError};
+use super::outcome::BatchOutcome;
 use super::report::{ImportError, ImportObserver, ImportReport, Progress, Reject, Stopped};
-use super::rowset;
 use super::{ImportApi, ImportOptions};
-use crate::catalog::encode_segment;
+use super::{preflight, rowset};
 use crate::client::Client;
-use crate::error::ClientError;
-use crate::request::ApiRequest;
-
-/// What became of one batch.
-#[derive(Debug)]
-pub(crate) struct BatchOutcome {
-    /// Rows in the batch.
-    pub rows: u64,
-    /// Rows accepted.
-    pub accepted: u64,
-    /// Rows rejected.
-    pub rejects: Vec<Reject>,
-    /// A failure that stops the import, and whether Marketing Cloud may have written the rows
-    /// that are neither accepted nor rejected.
-    pub failure: Option<(ClientError, bool)>,
-}
-
-impl BatchOutcome {
-    pub(crate) fn accepted(rows: u64) -> Self {
-        Self {
-            rows,
-            accepted: rows,
-            rejects: Vec::new(),
-            failure: None,
-        }
-    }
-
-    pub(crate) fn failed(rows: u64, error: ClientError, maybe_written: bool) -> Self {
-        Self {
-            rows,
-            accepted: 0,
-            rejects: Vec::new(),
-            failure: Some((error, maybe_written)),
-        }
-    }
-
-    /// Every row rejected for `reason`.
-    pub(crate) fn all_rejected(batch: &Batch, columns: &Columns, reason: &str) -> Self {
-        let rejects = (0..batch.len())
-            .map(|i| Reject {
-                line: batch.lines.get(i).copied(),
-                reason: reason.to_owned(),
-                fields: columns.fields_of(batch.item(i)),
-            })
-            .collect();
-        Self {
-            rows: batch.len() as u64,
-            accepted: 0,
-            rejects,
-            failure: None,
-        }
-    }
-}
 
 /// What the reader hands to the sender.
 enum Event {
@@ -110,7 +56,7 @@ where
     if !source.has_next().await.map_err(input_error)? {
         return Err(ImportError::NoRows(columns.names().to_vec()));
     }
-    let sample_keys = check_data_extension(client, key, &columns).await?;
+    let sample_keys = preflight::check_data_extension(client, key, &columns).await?;
     let shape = match options.api {
         ImportApi::Async => BodyShape::Items,
         ImportApi::Sync => {
@@ -152,50 +98,6 @@ where
 
 fn input_error(error: SourceError) -> ImportError {
     ImportError::Input(error.to_string())
-}
-
-/// Reads `GET …/customobjectdata/key/{key}/rowset` (one row): an unknown key is Marketing
-/// Cloud's 404; a row shows the columns (header columns it lacks are an error) and the primary
-/// keys, which are returned.
-async fn check_data_extension(
-    client: &Client,
-    key: &str,
-    columns: &Columns,
-) -> Result<Vec<String>, ImportError> {
-    let path = format!(
-        "/data/v1/customobjectdata/key/{}/rowset",
-        encode_segment(key)
-    );
-    let request = ApiRequest::new(Method::GET, path)
-        .query("$page", "1")
-        .query("$pageSize", "1");
-    let answer = client.send(request).await?.json();
-    let names = |part: &str| -> Vec<String> {
-        answer
-            .pointer(&format!("/items/0/{part}"))
-            .and_then(Value::as_object)
-            .map(|object| object.keys().cloned().collect())
-            .unwrap_or_default()
-    };
-    let keys = names("keys");
-    let known: Vec<String> = keys.iter().cloned().chain(names("values")).collect();
-    if known.is_empty() {
-        return Ok(keys);
-    }
-    let unknown: Vec<String> = columns
-        .names()
-        .iter()
-        .filter(|name| !known.iter().any(|k| k.eq_ignore_ascii_case(name)))
-        .cloned()
-        .collect();
-    if !unknown.is_empty() {
-        return Err(ImportError::UnknownColumns {
-            key: key.to_owned(),
-            unknown,
-            known,
-        });
-    }
-    Ok(keys)
 }
 
 /// Counts the reader keeps for the sender's progress.

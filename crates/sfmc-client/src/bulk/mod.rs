@@ -39,9 +39,12 @@
 
 mod async_rows;
 mod batch;
+mod columns;
 mod csv_source;
 mod export;
 mod import;
+mod outcome;
+mod preflight;
 mod report;
 mod rowset;
 

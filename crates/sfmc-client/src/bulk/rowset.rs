@@ -6,8 +6,9 @@
 use reqwest::Method;
 
 use super::async_rows::row_number;
-use super::batch::{Batch, Columns};
-use super::import::BatchOutcome;
+use super::batch::Batch;
+use super::columns::Columns;
+use super::outcome::BatchOutcome;
 use super::report::Reject;
 use crate::catalog::encode_segment;
 use crate::client::Client;
