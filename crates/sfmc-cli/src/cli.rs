@@ -39,6 +39,8 @@ pub enum Command {
     Connections(ConnectionsArgs),
     /// Serve Marketing Cloud to AI assistants: an MCP server over stdio (`--read-only` first).
     Mcp(crate::commands::mcp::McpArgs),
+    /// Data extension rows at scale: import a CSV file, export rows.
+    De(crate::commands::de::DeArgs),
     /// Manage the token cache.
     Cache {
         /// What to do with it.

@@ -58,6 +58,14 @@ impl Failure {
         }
     }
 
+    /// Stopped by a signal, after the command said what it got done.
+    pub fn interrupted_because(message: impl Into<String>) -> Self {
+        Self {
+            code: INTERRUPTED,
+            message: message.into(),
+        }
+    }
+
     /// The process exit code.
     pub fn code(&self) -> u8 {
         self.code

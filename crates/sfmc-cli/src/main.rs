@@ -43,10 +43,15 @@ fn main() -> ExitCode {
                 )));
             }
         };
-        let outcome = tokio::select! {
-            biased;
-            () = signals.recv() => Err(exit::Failure::interrupted()),
-            outcome = commands::run(cli.command) => outcome,
+        let outcome = if matches!(cli.command, cli::Command::De(_)) {
+            // `sfmc de` stops on Ctrl-C itself, to report what it got done.
+            commands::run(cli.command).await
+        } else {
+            tokio::select! {
+                biased;
+                () = signals.recv() => Err(exit::Failure::interrupted()),
+                outcome = commands::run(cli.command) => outcome,
+            }
         };
         // However the command ended, stop what still runs (a background refresh past the
         // settle limit, a refresh cut by the signal) so that store locks are released now,

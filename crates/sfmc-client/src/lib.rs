@@ -12,6 +12,8 @@
 //! - [`paging`]: paged lists as streams, over the three paging styles.
 //! - [`request`]: [`ApiRequest`], [`ApiResponse`], and the path rules that keep the token on the
 //!   REST host.
+//! - [`bulk`]: data extensions at scale — streaming CSV import (asynchronous or rowset API)
+//!   and CSV/NDJSON export.
 //! - [`error`]: [`ClientError`], classified by what the caller should do.
 //!
 //! ```no_run
@@ -28,6 +30,7 @@
 //! # let _ = (campaign, same, other_bu); Ok(()) }
 //! ```
 
+pub mod bulk;
 pub mod catalog;
 mod client;
 pub mod connections;

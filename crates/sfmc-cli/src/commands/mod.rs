@@ -4,6 +4,9 @@ pub mod api;
 mod cache;
 pub mod call;
 mod connections;
+pub mod de;
+mod de_export;
+mod de_import;
 mod emulator;
 pub mod mcp;
 mod token;
@@ -28,5 +31,6 @@ pub async fn run(command: Command) -> Result<(), Failure> {
         Command::Call(args) => call::run(&args).await,
         Command::Api(args) => api::run(&args).await,
         Command::Mcp(args) => mcp::run(args).await,
+        Command::De(args) => de::run(&args).await,
     }
 }
