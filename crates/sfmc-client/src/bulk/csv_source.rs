@@ -4,8 +4,10 @@
 //! `csv` does). [`BlockingRead`] adapts a `std::io::Read` (a file, bytes in memory).
 //!
 //! Quoting follows RFC 4180 (`"` quotes, `""` escapes, fields may span lines); a leading UTF-8
-//! byte order mark is dropped. A record longer than [`MAX_RECORD_BYTES`] (an unclosed quote,
-//! most likely) is an error: the rest of the file cannot be trusted.
+//! byte order mark is dropped. A record longer than [`MAX_RECORD_BYTES`] of input (an unclosed
+//! quote, most likely, or a line of nothing but commas) is an error: the rest of the file cannot
+//! be trusted. The limit counts the input, delimiters and quotes included, so the field ends
+//! kept for one record are bounded too.
 
 use std::io;
 use std::pin::Pin;
@@ -132,7 +134,7 @@ impl<R: AsyncRead + Unpin> CsvSource<R> {
                 ends: &self.ends[..nends],
             }));
         }
-        let (mut out, mut nends) = (0, 0);
+        let (mut out, mut nends, mut consumed) = (0, 0, 0);
         let mut line = None;
         loop {
             if self.start == self.end && !self.eof {
@@ -153,7 +155,12 @@ impl<R: AsyncRead + Unpin> CsvSource<R> {
             self.start += nin;
             out += nout;
             nends += nend;
+            consumed += nin;
             let first_line = line.unwrap_or(1);
+            // The record's own line end (`\r\n`) does not count against it.
+            if consumed > MAX_RECORD_BYTES + 2 {
+                return Err(SourceError::RecordTooLong(first_line));
+            }
             match result {
                 ReadRecordResult::InputEmpty => {}
                 ReadRecordResult::OutputFull => {
@@ -259,6 +266,20 @@ mod tests {
             matches!(error, Some(SourceError::RecordTooLong(2))),
             "{error:?}"
         );
+        // Empty fields take no record bytes, only field ends: the input's size bounds them.
+        let mut commas = b"id\n1\n".to_vec();
+        commas.extend(std::iter::repeat_n(b',', MAX_RECORD_BYTES + 10));
+        commas.push(b'\n');
+        let error = records(&commas).await.err();
+        assert!(
+            matches!(error, Some(SourceError::RecordTooLong(3))),
+            "{error:?}"
+        );
+        let mut longest = b"id\n".to_vec();
+        longest.extend(std::iter::repeat_n(b'x', MAX_RECORD_BYTES - 1));
+        longest.extend_from_slice(b"\r\n2\n");
+        let all = records(&longest).await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(all.len(), 3);
     }
 
     #[tokio::test]
