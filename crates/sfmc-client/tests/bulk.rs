@@ -375,3 +375,51 @@ async fn export_filters_and_writes_ndjson() {
     let missing = bulk::export(&client, "nope", &options, &mut Vec::new(), |_| {}).await;
     assert!(missing.unwrap_err().to_string().contains("HTTP 404"));
 }
+
+#[tokio::test(start_paused = true)]
+async fn rows_of_a_request_that_got_no_answer_are_unconfirmed_not_unsent() {
+    let (emulator, client) = setup().await;
+    define(&emulator, "k").await;
+    let csv = csv_of(0..10);
+    for api in [ImportApi::Async, ImportApi::Sync] {
+        let failing = Fault {
+            status: Some(500),
+            count: 1000,
+            ..Fault::default()
+        };
+        let mut seen = Seen {
+            inject: Some((emulator.handle(), vec![failing])),
+            ..Seen::default()
+        };
+        let options = ImportOptions {
+            api,
+            ..ImportOptions::default()
+        };
+        let report = bulk::import_csv(
+            &client,
+            "k",
+            &csv[..],
+            &options,
+            &mut seen,
+            std::future::pending(),
+        )
+        .await
+        .unwrap();
+        assert!(
+            matches!(&report.stopped, Some(Stopped::Failed(ImportError::Client(e))) if e.is_unavailable()),
+            "{report:?}"
+        );
+        // A 500 does not say the rows were not written: the report must not call them unsent.
+        assert_eq!(
+            (
+                report.rows,
+                report.accepted,
+                report.unconfirmed,
+                report.unsent
+            ),
+            (10, 0, 10, 0),
+            "{api:?}: {report:?}"
+        );
+        emulator.handle().clear_faults();
+    }
+}

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::batch::Batch;
 use super::columns::Columns;
-use super::outcome::BatchOutcome;
+use super::outcome::{BatchOutcome, may_have_written};
 use super::report::Reject;
 use crate::catalog::encode_segment;
 use crate::client::Client;
@@ -48,7 +48,10 @@ pub(crate) async fn run(
         Err(error) if error.status().is_some_and(|s| s.as_u16() == 400) => {
             return BatchOutcome::all_rejected(&batch, columns, &error.to_string());
         }
-        Err(error) => return BatchOutcome::failed(rows, error, false),
+        Err(error) => {
+            let maybe_written = may_have_written(&error);
+            return BatchOutcome::failed(rows, error, maybe_written);
+        }
     };
     let Some(id) = answer.get("requestId").and_then(Value::as_str) else {
         let error = ClientError::InvalidResponse(format!(

@@ -6,6 +6,19 @@ use super::columns::Columns;
 use super::report::Reject;
 use crate::error::ClientError;
 
+/// Whether Marketing Cloud may have written the rows of a request that ended with `error`: yes
+/// unless it answered with a refusal (4xx, a throttle) or the request never left (no token, a
+/// request the client refuses). A 5xx, a broken connection or a deadline leave it unknown.
+pub(crate) fn may_have_written(error: &ClientError) -> bool {
+    matches!(
+        error,
+        ClientError::ServiceFailure(_)
+            | ClientError::Transport { .. }
+            | ClientError::Deadline { .. }
+            | ClientError::InvalidResponse(_)
+    )
+}
+
 /// What became of one batch.
 #[derive(Debug)]
 pub(crate) struct BatchOutcome {

@@ -8,7 +8,7 @@ use reqwest::Method;
 use super::async_rows::row_number;
 use super::batch::Batch;
 use super::columns::Columns;
-use super::outcome::BatchOutcome;
+use super::outcome::{BatchOutcome, may_have_written};
 use super::report::Reject;
 use crate::catalog::encode_segment;
 use crate::client::Client;
@@ -26,7 +26,10 @@ pub(crate) async fn run(
     let error = match send(client, key, &batch).await {
         Ok(()) => return BatchOutcome::accepted(rows),
         Err(error) if is_bad_request(&error) => error,
-        Err(error) => return BatchOutcome::failed(rows, error, false),
+        Err(error) => {
+            let maybe_written = may_have_written(&error);
+            return BatchOutcome::failed(rows, error, maybe_written);
+        }
     };
     let named = named_rows(&error, batch.len());
     if named.is_empty() {
@@ -68,12 +71,15 @@ pub(crate) async fn run(
                 failure: None,
             }
         }
-        Err(error) => BatchOutcome {
-            rows,
-            accepted: 0,
-            rejects,
-            failure: Some((error, false)),
-        },
+        Err(error) => {
+            let maybe_written = may_have_written(&error);
+            BatchOutcome {
+                rows,
+                accepted: 0,
+                rejects,
+                failure: Some((error, maybe_written)),
+            }
+        }
     }
 }
 
