@@ -423,3 +423,52 @@ async fn rows_of_a_request_that_got_no_answer_are_unconfirmed_not_unsent() {
         emulator.handle().clear_faults();
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_stop_is_heeded_while_the_header_is_awaited_or_the_key_checked() {
+    let (emulator, client) = setup().await;
+    define(&emulator, "k").await;
+    // A pipe that gives the header and then nothing (a terminal nobody types into).
+    let (mut writer, reader) = tokio::io::duplex(1024);
+    tokio::io::AsyncWriteExt::write_all(&mut writer, b"id,email,name\n")
+        .await
+        .unwrap();
+    let (options, csv) = (ImportOptions::default(), csv_of(0..10));
+    let (mut nobody, mut nobody_else) = ((), ());
+    let waiting = bulk::import_csv(
+        &client,
+        "k",
+        reader,
+        &options,
+        &mut nobody,
+        tokio::time::sleep(Duration::from_secs(1)),
+    );
+    let report = tokio::time::timeout(Duration::from_secs(60), waiting)
+        .await
+        .expect("the stop ends an import waiting for its input")
+        .unwrap();
+    assert!(matches!(report.stopped, Some(Stopped::Cancelled)));
+    assert_eq!((report.rows, report.batches), (0, 0));
+
+    // The data extension check hangs (a slow answer): the stop ends it, nothing is sent.
+    emulator.handle().add_fault(Fault {
+        status: None,
+        delay_ms: 600_000,
+        ..Fault::default()
+    });
+    let checking = bulk::import_csv(
+        &client,
+        "k",
+        &csv[..],
+        &options,
+        &mut nobody_else,
+        tokio::time::sleep(Duration::from_secs(1)),
+    );
+    let report = tokio::time::timeout(Duration::from_secs(30), checking)
+        .await
+        .expect("the stop ends an import checking its data extension")
+        .unwrap();
+    assert!(matches!(report.stopped, Some(Stopped::Cancelled)));
+    assert_eq!(report.batches, 0);
+    drop(writer);
+}

@@ -35,7 +35,9 @@ enum Event {
 /// Imports the CSV `input` (header row first) into data extension `key` as `options` say,
 /// telling `observer` about progress and rejects, until the input ends, a failure stops it, or
 /// `stop` resolves. An `Err` means nothing was sent (see [`super`] for what is checked first);
-/// a failure later ends the report with [`Stopped::Failed`].
+/// a failure later ends the report with [`Stopped::Failed`]. `stop` is heeded from the start:
+/// while the header is awaited or the data extension checked, it ends the import with a report
+/// of nothing sent.
 pub async fn import_csv<R, O>(
     client: &Client,
     key: &str,
@@ -48,7 +50,52 @@ where
     R: AsyncRead + Unpin,
     O: ImportObserver + ?Sized,
 {
+    let mut stop = pin!(stop);
     let mut source = CsvSource::new(input);
+    // Reading the header (stdin may be slow to give it) and checking the data extension come
+    // before any row is sent; `stop` ends them too.
+    let prepared = tokio::select! {
+        biased;
+        () = &mut stop => return Ok(ImportReport::stopped_before_sending()),
+        prepared = prepare(client, key, &mut source, options, observer) => prepared?,
+    };
+    let (columns, shape) = prepared;
+    let builder = BatchBuilder::new(shape, options.batch_rows(), options.max_batch_bytes);
+    let counters = Counters::default();
+    let (tx, rx) = mpsc::channel(1);
+    let reader = read(&mut source, &columns, builder, tx, &counters);
+    let sender = Sender {
+        client,
+        key,
+        columns: &columns,
+        options,
+        counters: &counters,
+    };
+    let sending = sender.send(rx, observer, stop.as_mut());
+    let (mut reader, mut sending) = (pin!(reader), pin!(sending));
+    let mut report = tokio::select! {
+        report = &mut sending => report,
+        () = &mut reader => sending.await,
+    };
+    report.columns = columns.names().to_vec();
+    report.rows = counters.rows_read.load(Ordering::Relaxed);
+    report.unsent = report.rows - report.accepted - report.rejected - report.unconfirmed;
+    Ok(report)
+}
+
+/// Reads the header and checks it and the data extension: the columns (primary keys marked for
+/// the rowset API) and the body shape.
+async fn prepare<R, O>(
+    client: &Client,
+    key: &str,
+    source: &mut CsvSource<R>,
+    options: &ImportOptions,
+    observer: &mut O,
+) -> Result<(Columns, BodyShape), ImportError>
+where
+    R: AsyncRead + Unpin,
+    O: ImportObserver + ?Sized,
+{
     let header = source.next_record().await.map_err(input_error)?;
     let mut columns =
         Columns::from_header(&header.ok_or(ImportError::Empty)?).map_err(ImportError::Input)?;
@@ -73,27 +120,7 @@ where
             BodyShape::Rowset
         }
     };
-    let builder = BatchBuilder::new(shape, options.batch_rows(), options.max_batch_bytes);
-    let counters = Counters::default();
-    let (tx, rx) = mpsc::channel(1);
-    let reader = read(&mut source, &columns, builder, tx, &counters);
-    let sender = Sender {
-        client,
-        key,
-        columns: &columns,
-        options,
-        counters: &counters,
-    };
-    let sending = sender.send(rx, observer, stop);
-    let (mut reader, mut sending) = (pin!(reader), pin!(sending));
-    let mut report = tokio::select! {
-        report = &mut sending => report,
-        () = &mut reader => sending.await,
-    };
-    report.columns = columns.names().to_vec();
-    report.rows = counters.rows_read.load(Ordering::Relaxed);
-    report.unsent = report.rows - report.accepted - report.rejected - report.unconfirmed;
-    Ok(report)
+    Ok((columns, shape))
 }
 
 fn input_error(error: SourceError) -> ImportError {

@@ -144,3 +144,19 @@ pub struct ImportReport {
     /// `None` when the whole input was processed.
     pub stopped: Option<Stopped>,
 }
+
+impl ImportReport {
+    /// The report of an import stopped before its first request: nothing read, nothing sent.
+    pub(crate) fn stopped_before_sending() -> Self {
+        Self {
+            columns: Vec::new(),
+            rows: 0,
+            accepted: 0,
+            rejected: 0,
+            unconfirmed: 0,
+            unsent: 0,
+            batches: 0,
+            stopped: Some(Stopped::Cancelled),
+        }
+    }
+}
