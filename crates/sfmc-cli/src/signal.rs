@@ -42,12 +42,17 @@ impl Signals {
     }
 }
 
-/// Resolves on Ctrl-C or SIGTERM (registering the handlers now).
-pub async fn interrupted() {
-    match Signals::listen() {
-        Ok(mut signals) => signals.recv().await,
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
+/// Resolves on Ctrl-C or SIGTERM received from now on: the handlers are registered when this
+/// is called, not when the future is first polled, so a signal during whatever runs before the
+/// future is awaited (opening the connection, say) is not lost.
+pub fn interrupted() -> impl Future<Output = ()> + Send + 'static {
+    let signals = Signals::listen();
+    async move {
+        match signals {
+            Ok(mut signals) => signals.recv().await,
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
         }
     }
 }

@@ -310,3 +310,44 @@ async fn ctrl_c_stops_an_import_and_reports_what_was_accepted() {
         stderr(&output)
     );
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn ctrl_c_while_the_data_extension_is_checked_exits_130_at_once() {
+    use rustix::process::{Pid, Signal, kill_process};
+    let (env, dir) = setup("de-ctrl-c-early", "k").await;
+    let input = write_csv(&dir, "rows.csv", 10, "");
+    // The data extension check (the first REST request) waits ten minutes for its answer.
+    env.emulator.handle().add_fault(Fault {
+        target: FaultTarget::Api,
+        status: None,
+        count: 1,
+        delay_ms: 600_000,
+        ..Fault::default()
+    });
+    let child = env
+        .command(&["de", "import", "--key", "k", input.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    for _ in 0..500 {
+        if env.emulator.stats().api_requests >= 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(env.emulator.stats().api_requests, 1, "the check is waiting");
+    let pid = Pid::from_raw(i32::try_from(child.id().unwrap()).unwrap()).unwrap();
+    kill_process(pid, Signal::INT).unwrap();
+    let output = tokio::time::timeout(std::time::Duration::from_secs(30), child.wait_with_output())
+        .await
+        .expect("Ctrl-C ends the import while it checks the data extension")
+        .unwrap();
+    assert_eq!(code(&output), 130, "{}", stderr(&output));
+    let summary: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(summary["stopped"], "interrupted");
+    assert_eq!(summary["batches"], 0);
+    assert_eq!(rows_of(&env, "k"), Some(0));
+}

@@ -5,6 +5,7 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::pin::pin;
 use std::time::Duration;
 
 use indicatif::ProgressBar;
@@ -18,6 +19,8 @@ use crate::{output, signal};
 
 /// Runs `sfmc de export`.
 pub async fn run(args: &ExportArgs) -> Result<(), Failure> {
+    // Listening from the start: a Ctrl-C while the connection opens counts too.
+    let mut stop = pin!(signal::interrupted());
     let options = ExportOptions {
         filter: args.filter.clone(),
         format: match args.format {
@@ -28,7 +31,11 @@ pub async fn run(args: &ExportArgs) -> Result<(), Failure> {
     let target = args.output.as_deref().filter(|p| *p != Path::new("-"));
     // The temporary file is made before anything is sent, so a bad path fails first.
     let temp = target.map(TempFile::create).transpose()?;
-    let (connection, client) = open(&args.connection).await?;
+    let (connection, client) = tokio::select! {
+        biased;
+        () = &mut stop => return Err(Failure::interrupted_because("interrupted; nothing was written to the output file")),
+        opened = open(&args.connection) => opened?,
+    };
     let bar = if io::stderr().is_terminal() {
         let bar = ProgressBar::new_spinner();
         bar.enable_steady_tick(Duration::from_millis(200));
@@ -49,7 +56,7 @@ pub async fn run(args: &ExportArgs) -> Result<(), Failure> {
         };
         tokio::select! {
             exported = export => exported,
-            () = signal::interrupted() => {
+            () = &mut stop => {
                 bar.finish_and_clear();
                 return Err(Failure::interrupted_because("interrupted; nothing was written to the output file"));
             }

@@ -5,6 +5,7 @@
 use std::fs::File;
 use std::io::{self, IsTerminal};
 use std::path::{Path, PathBuf};
+use std::pin::pin;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -24,6 +25,8 @@ use crate::{output, signal};
 
 /// Runs `sfmc de import`.
 pub async fn run(args: &ImportArgs) -> Result<(), Failure> {
+    // Listening from the start: a Ctrl-C while the connection opens counts too.
+    let mut stop = pin!(signal::interrupted());
     let (input, size): (Box<dyn AsyncRead + Unpin + Send>, Option<u64>) = if args.file == "-" {
         (Box::new(tokio::io::stdin()), None)
     } else {
@@ -51,7 +54,11 @@ pub async fn run(args: &ImportArgs) -> Result<(), Failure> {
         .reject
         .clone()
         .unwrap_or_else(|| default_reject_path(&args.file));
-    let (connection, client) = open(&args.connection).await?;
+    let (connection, client) = tokio::select! {
+        biased;
+        () = &mut stop => return Err(Failure::interrupted_because("interrupted before any row was sent")),
+        opened = open(&args.connection) => opened?,
+    };
     let started = SystemClock.now_ms();
     let mut observer = Observer::new(size, reject_path);
     let result = bulk::import_csv(
@@ -60,7 +67,7 @@ pub async fn run(args: &ImportArgs) -> Result<(), Failure> {
         input,
         &options,
         &mut observer,
-        signal::interrupted(),
+        stop.as_mut(),
     )
     .await;
     observer.bar.finish_and_clear();
