@@ -8,7 +8,7 @@ use rmcp::model::{CallToolResult, Tool};
 use sfmc_client::ClientError;
 use sfmc_client::catalog::{Operation, Paging};
 
-use super::{Candidate, Kind, Serving, annotations, argument_error, schema_object};
+use super::{Candidate, Kind, Serving, annotations, argument_error, schema_object, send};
 use crate::args::Args;
 use crate::budget::PageHint;
 use crate::names::tool_name;
@@ -48,16 +48,7 @@ pub async fn call(op: &'static Operation, serving: &Serving, mut args: Args) -> 
         Err(error) => return reply::client_error(None, &ClientError::from(error)),
     };
     let hint = page_hint(op, &params);
-    match client.send(request).await {
-        Ok(response) => reply::success(
-            &client,
-            response.status.as_u16(),
-            response.json(),
-            serving.budget,
-            hint.as_ref(),
-        ),
-        Err(error) => reply::client_error(Some(&client), &error),
-    }
+    send(serving, &client, request, hint.as_ref()).await
 }
 
 /// Where a paged operation takes its page arguments, and what was asked.

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use sfmc_client::catalog::{self, encode_segment};
 use sfmc_client::{ApiRequest, ClientError, Method};
 
-use super::{Candidate, Kind, Serving, annotations, argument_error, schema_object};
+use super::{Candidate, Kind, Serving, annotations, argument_error, schema_object, send};
 use crate::args::{Args, ArgumentError, json_type};
 use crate::budget::PageHint;
 use crate::names::{
@@ -117,16 +117,7 @@ pub async fn query(serving: &Serving, mut args: Args) -> CallToolResult {
         Ok(built) => built,
         Err(error) => return argument_error(&error),
     };
-    match client.send(request).await {
-        Ok(response) => reply::success(
-            &client,
-            response.status.as_u16(),
-            response.json(),
-            serving.budget,
-            Some(&hint),
-        ),
-        Err(error) => reply::client_error(Some(&client), &error),
-    }
+    send(serving, &client, request, Some(&hint)).await
 }
 
 fn query_request(mut args: Args) -> Result<(ApiRequest, PageHint), ArgumentError> {
@@ -176,16 +167,7 @@ pub async fn upsert(serving: &Serving, mut args: Args) -> CallToolResult {
         Ok(request) => request.into_api_request(),
         Err(error) => return reply::client_error(None, &ClientError::from(error)),
     };
-    match client.send(request).await {
-        Ok(response) => reply::success(
-            &client,
-            response.status.as_u16(),
-            response.json(),
-            serving.budget,
-            None,
-        ),
-        Err(error) => reply::client_error(Some(&client), &error),
-    }
+    send(serving, &client, request, None).await
 }
 
 /// `{"externalKey", "payload": rows}` from the arguments, every row checked.

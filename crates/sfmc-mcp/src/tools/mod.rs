@@ -16,9 +16,10 @@ use std::sync::Arc;
 use rmcp::model::{CallToolResult, JsonObject, Tool, ToolAnnotations};
 use serde_json::{Value, json};
 use sfmc_client::catalog::Operation;
-use sfmc_client::{Client, ConnectionError, Connections};
+use sfmc_client::{ApiRequest, Client, ConnectionError, Connections};
 
 use crate::args::{Args, ArgumentError};
+use crate::budget::PageHint;
 use crate::filter::{Hidden, ToolFilter};
 use crate::names::{ACCOUNT_ID_ARG, CONNECTION_ARG};
 use crate::reply;
@@ -196,6 +197,26 @@ pub fn schema_object(schema: Value) -> Arc<JsonObject> {
     match schema {
         Value::Object(map) => Arc::new(map),
         _ => Arc::new(JsonObject::new()),
+    }
+}
+
+/// Sends `request` with `client`: its answer cut to the budget (`hint` saying how to page on),
+/// or its failure as a tool error.
+pub async fn send(
+    serving: &Serving,
+    client: &Client,
+    request: ApiRequest,
+    hint: Option<&PageHint>,
+) -> CallToolResult {
+    match client.send(request).await {
+        Ok(response) => reply::success(
+            client,
+            response.status.as_u16(),
+            response.json(),
+            serving.budget,
+            hint,
+        ),
+        Err(error) => reply::client_error(Some(client), &error),
     }
 }
 

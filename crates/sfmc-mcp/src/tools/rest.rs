@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use sfmc_client::catalog::HttpMethod;
 use sfmc_client::{ApiRequest, check_path};
 
-use super::{Candidate, Kind, Serving, annotations, argument_error, schema_object};
+use super::{Candidate, Kind, Serving, annotations, argument_error, schema_object, send};
 use crate::args::{Args, ArgumentError, json_type};
 use crate::budget::PageHint;
 use crate::names::{ACCOUNT_ID_ARG, CONNECTION_ARG, REST_REQUEST};
@@ -82,16 +82,7 @@ pub async fn call(serving: &Serving, mut args: Args) -> CallToolResult {
         Ok(Err(refusal)) => return refusal,
         Err(error) => return argument_error(&error),
     };
-    match client.send(request).await {
-        Ok(response) => reply::success(
-            &client,
-            response.status.as_u16(),
-            response.json(),
-            serving.budget,
-            Some(&hint),
-        ),
-        Err(error) => reply::client_error(Some(&client), &error),
-    }
+    send(serving, &client, request, Some(&hint)).await
 }
 
 /// The request of the arguments, or a refusal of the server's policy.
