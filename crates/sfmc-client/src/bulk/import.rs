@@ -56,7 +56,10 @@ where
     // before any row is sent; `stop` ends them too.
     let prepared = tokio::select! {
         biased;
-        () = &mut stop => return Ok(ImportReport::stopped_before_sending()),
+        () = &mut stop => return Ok(ImportReport {
+            stopped: Some(Stopped::Cancelled),
+            ..ImportReport::empty()
+        }),
         prepared = prepare(client, key, &mut source, options, observer) => prepared?,
     };
     let (columns, shape) = prepared;
@@ -208,16 +211,7 @@ impl<'a> Sender<'a> {
         let mut open = FuturesUnordered::new();
         let (mut open_rows, mut reading) = (0, true);
         let mut progress = Progress::default();
-        let mut report = ImportReport {
-            columns: Vec::new(),
-            rows: 0,
-            accepted: 0,
-            rejected: 0,
-            unconfirmed: 0,
-            unsent: 0,
-            batches: 0,
-            stopped: None,
-        };
+        let mut report = ImportReport::empty();
         let concurrency = self.options.concurrency.max(1);
         let stopped = loop {
             if !reading && open.is_empty() {

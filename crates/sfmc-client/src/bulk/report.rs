@@ -146,8 +146,8 @@ pub struct ImportReport {
 }
 
 impl ImportReport {
-    /// The report of an import stopped before its first request: nothing read, nothing sent.
-    pub(crate) fn stopped_before_sending() -> Self {
+    /// A report of nothing read and nothing sent yet.
+    pub(crate) fn empty() -> Self {
         Self {
             columns: Vec::new(),
             rows: 0,
@@ -156,7 +156,7 @@ impl ImportReport {
             unconfirmed: 0,
             unsent: 0,
             batches: 0,
-            stopped: Some(Stopped::Cancelled),
+            stopped: None,
         }
     }
 }
