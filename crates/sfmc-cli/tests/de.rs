@@ -266,39 +266,55 @@ async fn sync_imports_through_rowsets_and_export_writes_a_file_whole() {
     );
 }
 
+/// Starts `sfmc ARGS…` with its output captured, and once `ready` holds (checked every 20 ms,
+/// for at most 10 s) sends it Ctrl-C; returns its output.
 #[cfg(unix)]
-#[tokio::test]
-async fn ctrl_c_stops_an_import_and_reports_what_was_accepted() {
+async fn interrupt_when(
+    env: &Env,
+    args: &[&str],
+    ready: impl Fn() -> bool,
+) -> std::process::Output {
     use rustix::process::{Pid, Signal, kill_process};
-    let (env, dir) = setup("de-ctrl-c", "k").await;
-    env.emulator.handle().set_async_pending_polls(1000);
-    let input = write_csv(&dir, "rows.csv", 1000, "");
     let child = env
-        .command(&[
-            "de",
-            "import",
-            "--key",
-            "k",
-            input.to_str().unwrap(),
-            "--batch-rows",
-            "100",
-        ])
+        .command(args)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    // The first batches are written (and their status pending) before the signal.
     for _ in 0..500 {
-        if rows_of(&env, "k").unwrap_or(0) >= 400 {
+        if ready() {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    assert_eq!(rows_of(&env, "k"), Some(400), "four batches open");
+    assert!(ready(), "not ready before Ctrl-C");
     let pid = Pid::from_raw(i32::try_from(child.id().unwrap()).unwrap()).unwrap();
     kill_process(pid, Signal::INT).unwrap();
-    let output = child.wait_with_output().await.unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(30), child.wait_with_output())
+        .await
+        .expect("Ctrl-C ends the command")
+        .unwrap()
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn ctrl_c_stops_an_import_and_reports_what_was_accepted() {
+    let (env, dir) = setup("de-ctrl-c", "k").await;
+    env.emulator.handle().set_async_pending_polls(1000);
+    let input = write_csv(&dir, "rows.csv", 1000, "");
+    let args = [
+        "de",
+        "import",
+        "--key",
+        "k",
+        input.to_str().unwrap(),
+        "--batch-rows",
+        "100",
+    ];
+    // The first batches are written (and their status pending) before the signal.
+    let output = interrupt_when(&env, &args, || rows_of(&env, "k").unwrap_or(0) >= 400).await;
+    assert_eq!(rows_of(&env, "k"), Some(400), "four batches open");
     assert_eq!(code(&output), 130, "{}", stderr(&output));
     let summary: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
     assert_eq!(summary["stopped"], "interrupted");
@@ -314,7 +330,6 @@ async fn ctrl_c_stops_an_import_and_reports_what_was_accepted() {
 #[cfg(unix)]
 #[tokio::test]
 async fn ctrl_c_while_the_data_extension_is_checked_exits_130_at_once() {
-    use rustix::process::{Pid, Signal, kill_process};
     let (env, dir) = setup("de-ctrl-c-early", "k").await;
     let input = write_csv(&dir, "rows.csv", 10, "");
     // The data extension check (the first REST request) waits ten minutes for its answer.
@@ -325,26 +340,8 @@ async fn ctrl_c_while_the_data_extension_is_checked_exits_130_at_once() {
         delay_ms: 600_000,
         ..Fault::default()
     });
-    let child = env
-        .command(&["de", "import", "--key", "k", input.to_str().unwrap()])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    for _ in 0..500 {
-        if env.emulator.stats().api_requests >= 1 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    assert_eq!(env.emulator.stats().api_requests, 1, "the check is waiting");
-    let pid = Pid::from_raw(i32::try_from(child.id().unwrap()).unwrap()).unwrap();
-    kill_process(pid, Signal::INT).unwrap();
-    let output = tokio::time::timeout(std::time::Duration::from_secs(30), child.wait_with_output())
-        .await
-        .expect("Ctrl-C ends the import while it checks the data extension")
-        .unwrap();
+    let args = ["de", "import", "--key", "k", input.to_str().unwrap()];
+    let output = interrupt_when(&env, &args, || env.emulator.stats().api_requests >= 1).await;
     assert_eq!(code(&output), 130, "{}", stderr(&output));
     let summary: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
     assert_eq!(summary["stopped"], "interrupted");
