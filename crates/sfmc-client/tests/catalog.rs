@@ -51,6 +51,14 @@ fn every_entry_is_consistent() {
             op.name
         );
         assert!(!(op.read_only && op.destructive), "{}", op.name);
+        // Read-only modes (the MCP server's) trust this flag: only a GET may carry it, and
+        // every GET of the catalog changes nothing.
+        assert_eq!(
+            op.read_only,
+            op.method == sfmc_client::catalog::HttpMethod::Get,
+            "{}",
+            op.name
+        );
         for param in op.params {
             assert!(!param.description.is_empty(), "{}.{}", op.name, param.name);
             let placeholder = format!("{{{}}}", param.name);
