@@ -41,8 +41,10 @@ pub fn resolve(
                 .ok_or_else(|| "an unclosed \"${\" (write \"$${\" for a literal one)".to_owned())?;
             let name = &after[..end];
             if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                // The text is not echoed: it may be part of a literal secret.
                 return Err(format!(
-                    "\"${{{name}}}\" is not an environment variable name (letters, digits, _)"
+                    "the \"${{…}}\" at character {} does not hold an environment variable name (letters, digits, _; write \"$${{\" for a literal \"${{\")",
+                    raw.len() - tail.len() + 1
                 ));
             }
             let value = env(name)
