@@ -270,7 +270,7 @@ fn route_of(i: usize) -> Route {
     FIXED
         .get(i)
         .copied()
-        .unwrap_or(Route::Mounted(i - FIXED_ROUTES))
+        .unwrap_or_else(|| Route::Mounted(i - FIXED_ROUTES))
 }
 
 /// `# HELP` and `# TYPE` lines.
