@@ -16,7 +16,7 @@ use axum::response::Response;
 use sfmc_auth::HttpTimeouts;
 use sfmc_auth::config::ServerConfig;
 use sfmc_client::{ClientConfig, Connections};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 
 use crate::auth::require_keys_off_loopback;
 use crate::metrics::{Metrics, Observed, Route};
@@ -26,6 +26,9 @@ use crate::{routes, shutdown};
 
 /// Where the gateway listens when neither `--listen` nor `[server] listen` says.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8290";
+
+/// Connections waiting to be accepted (the kernel caps it at `net.core.somaxconn`).
+const LISTEN_BACKLOG: u32 = 4096;
 
 /// How long connecting to Marketing Cloud may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -141,9 +144,7 @@ impl Gateway {
     pub async fn bind(self, addr: SocketAddr) -> Result<Listening, GatewayError> {
         require_keys_off_loopback(addr, &self.server.api_keys)
             .map_err(GatewayError::InsecureListener)?;
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|source| GatewayError::Bind { addr, source })?;
+        let listener = listen(addr).map_err(|source| GatewayError::Bind { addr, source })?;
         let local_addr = listener
             .local_addr()
             .map_err(|source| GatewayError::Bind { addr, source })?;
@@ -157,6 +158,18 @@ impl Gateway {
             manager,
         })
     }
+}
+
+/// A listener with a deep backlog (bursts of new connections wait instead of being dropped).
+fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
 }
 
 /// A bound gateway.

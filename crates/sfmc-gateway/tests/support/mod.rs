@@ -50,7 +50,10 @@ pub struct Upstream {
 
 impl Upstream {
     pub async fn start() -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        // A deep backlog: the stampede tests open thousands of connections at once.
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let listener = socket.listen(4096).unwrap();
         let addr = listener.local_addr().unwrap();
         let (app, handle) = sfmc_emulator::router(EmulatorConfig::demo());
         handle.set_listen_addr(addr);
