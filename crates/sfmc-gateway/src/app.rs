@@ -22,7 +22,7 @@ use crate::auth::require_keys_off_loopback;
 use crate::metrics::{Metrics, Observed, Route};
 use crate::observe::observe;
 use crate::state::{AppState, Connection, Limits};
-use crate::{routes, shutdown};
+use crate::{routes, server};
 
 /// Where the gateway listens when neither `--listen` nor `[server] listen` says.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8290";
@@ -194,7 +194,7 @@ impl Listening {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> io::Result<()> {
-        let served = shutdown::serve(self.listener, self.router, shutdown, self.grace).await;
+        let served = server::serve(self.listener, self.router, shutdown, self.grace).await;
         self.manager
             .shutdown(self.grace.max(Duration::from_secs(1)))
             .await;

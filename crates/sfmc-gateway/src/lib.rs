@@ -34,7 +34,7 @@ mod metrics;
 mod observe;
 mod proxy_path;
 pub mod routes;
-mod shutdown;
+mod server;
 mod state;
 
 pub use app::{DEFAULT_LISTEN, Gateway, GatewayError, Listening};

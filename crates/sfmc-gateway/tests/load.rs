@@ -71,7 +71,8 @@ async fn callers_that_disconnect_do_not_disturb_the_others() {
     upstream.held(1).await;
     until_in_flight(&gateway, 200).await;
     // Half of the callers hang up while the token request is in flight.
-    let (gone, staying): (Vec<_>, Vec<_>) = calls.into_iter().enumerate().partition(|(i, _)| i % 2 == 0);
+    let (gone, staying): (Vec<_>, Vec<_>) =
+        calls.into_iter().enumerate().partition(|(i, _)| i % 2 == 0);
     for (_, call) in &gone {
         call.abort();
     }
@@ -96,7 +97,12 @@ async fn a_revocation_under_load_fails_no_replayable_request() {
     let revoked = Arc::new(AtomicBool::new(false));
     let workers: Vec<_> = (0..8)
         .map(|w| {
-            let (gateway, upstream, done, revoked) = (gateway.clone(), upstream.clone(), done.clone(), revoked.clone());
+            let (gateway, upstream, done, revoked) = (
+                gateway.clone(),
+                upstream.clone(),
+                done.clone(),
+                revoked.clone(),
+            );
             tokio::spawn(async move {
                 let mut statuses = Vec::new();
                 for i in 0..50 {
@@ -104,10 +110,17 @@ async fn a_revocation_under_load_fails_no_replayable_request() {
                         gateway.http.get(gateway.url(TOKEN_CONTEXT)).send().await
                     } else {
                         let url = gateway.url("/connections/demo/rest/hub/v1/campaigns");
-                        gateway.http.post(url).json(&json!({"name": format!("w{w}-{i}")})).send().await
+                        gateway
+                            .http
+                            .post(url)
+                            .json(&json!({"name": format!("w{w}-{i}")}))
+                            .send()
+                            .await
                     };
                     statuses.push(response.unwrap().status().as_u16());
-                    if done.fetch_add(1, Ordering::SeqCst) == 100 && !revoked.swap(true, Ordering::SeqCst) {
+                    if done.fetch_add(1, Ordering::SeqCst) == 100
+                        && !revoked.swap(true, Ordering::SeqCst)
+                    {
                         upstream.handle.revoke_all();
                     }
                 }
@@ -120,5 +133,9 @@ async fn a_revocation_under_load_fails_no_replayable_request() {
         assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
     }
     assert!(revoked.load(Ordering::SeqCst));
-    assert_eq!(upstream.token_requests(), 2, "one token before, one after the revocation");
+    assert_eq!(
+        upstream.token_requests(),
+        2,
+        "one token before, one after the revocation"
+    );
 }

@@ -76,7 +76,8 @@ impl Upstream {
                     .as_deref()
                     .is_some_and(|p| request.uri().path().starts_with(p));
                 if held {
-                    gate.waiting.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    gate.waiting
+                        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                     gate.arrived.notify_waiters();
                     let _ = open.wait_for(|open| *open).await;
                 }
@@ -186,7 +187,10 @@ impl Running {
     pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
         let response = self.get(path).await;
         let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(serde_json::Value::Null))
+        (
+            status,
+            response.json().await.unwrap_or(serde_json::Value::Null),
+        )
     }
 
     /// Signals shutdown and waits for `serve` to return.
@@ -237,7 +241,11 @@ pub fn connections(upstream: &Upstream, manager: TokenManager) -> Connections {
         name: "demo".into(),
         settings: settings(upstream, None),
     }];
-    Connections::new(manager, sfmc_client::default_http_client().unwrap(), &configs)
+    Connections::new(
+        manager,
+        sfmc_client::default_http_client().unwrap(),
+        &configs,
+    )
 }
 
 /// A client for the gateway (no proxy, a generous pool).
@@ -254,7 +262,8 @@ pub fn client() -> reqwest::Client {
 pub async fn raw(addr: SocketAddr, method: &str, target: &str) -> (u16, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let request = format!("{method} {target} HTTP/1.1\r\nHost: gateway\r\nConnection: close\r\n\r\n");
+    let request =
+        format!("{method} {target} HTTP/1.1\r\nHost: gateway\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut answer = Vec::new();
     let _ = tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut answer))
@@ -266,6 +275,9 @@ pub async fn raw(addr: SocketAddr, method: &str, target: &str) -> (u16, String) 
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("no status line in {text:?}"));
-    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b).to_owned();
+    let body = text
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_owned();
     (status, body)
 }
