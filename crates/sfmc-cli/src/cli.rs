@@ -37,6 +37,8 @@ pub enum Command {
     Api(crate::commands::api::ApiArgs),
     /// List the connections of the config file (never their secrets).
     Connections(ConnectionsArgs),
+    /// Serve the connections over HTTP: a token-injecting proxy, operations and metrics.
+    Gateway(crate::commands::gateway::GatewayArgs),
     /// Manage the token cache.
     Cache {
         /// What to do with it.

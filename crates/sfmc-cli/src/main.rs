@@ -8,7 +8,6 @@ mod connection;
 mod exit;
 mod input;
 mod output;
-#[allow(dead_code)] // used by `sfmc gateway` and `sfmc mcp`, being built on their branches
 mod serve;
 mod signal;
 
@@ -16,14 +15,25 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+use crate::commands::gateway::LogFormat;
+
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    init_tracing();
-    // One-shot commands run on the calling thread (no worker threads to start); the emulator
-    // serves on all cores.
-    let mut builder = match cli.command {
-        cli::Command::Emulator(_) => tokio::runtime::Builder::new_multi_thread(),
-        _ => tokio::runtime::Builder::new_current_thread(),
+    match &cli.command {
+        // The gateway logs each request at info level.
+        cli::Command::Gateway(args) => init_tracing(args.log_format, "warn,sfmc_gateway=info"),
+        _ => init_tracing(LogFormat::Text, "warn"),
+    }
+    // One-shot commands run on the calling thread (no worker threads to start); the servers
+    // (emulator, gateway) serve on all cores and handle their own signals.
+    let server = matches!(
+        cli.command,
+        cli::Command::Emulator(_) | cli::Command::Gateway(_)
+    );
+    let mut builder = if server {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
     };
     let runtime = match builder.enable_all().build() {
         Ok(runtime) => runtime,
@@ -33,7 +43,7 @@ fn main() -> ExitCode {
         }
     };
     let outcome = runtime.block_on(async {
-        if matches!(cli.command, cli::Command::Emulator(_)) {
+        if server {
             return commands::run(cli.command).await;
         }
         let mut signals = match signal::Signals::listen() {
@@ -64,14 +74,18 @@ fn main() -> ExitCode {
     }
 }
 
-/// Tracing to stderr, filtered by `RUST_LOG` (default: warnings).
-fn init_tracing() {
+/// Tracing to stderr as text or JSON lines, filtered by `RUST_LOG` (default: `default`).
+fn init_tracing(format: LogFormat, default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    tracing_subscriber::fmt()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_target(false)
-        .init();
+        .with_target(false);
+    match format {
+        LogFormat::Text => builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
+        LogFormat::Json => builder.json().with_current_span(false).init(),
+    }
 }

@@ -5,6 +5,7 @@ mod cache;
 pub mod call;
 mod connections;
 mod emulator;
+pub mod gateway;
 mod token;
 mod userinfo;
 
@@ -26,5 +27,6 @@ pub async fn run(command: Command) -> Result<(), Failure> {
         Command::Cache { action } => cache::run(&action),
         Command::Call(args) => call::run(&args).await,
         Command::Api(args) => api::run(&args).await,
+        Command::Gateway(args) => gateway::run(args).await,
     }
 }
