@@ -99,8 +99,10 @@ impl Gateway {
         let limits = Limits {
             max_body_bytes: self.server.max_body_bytes,
         };
-        let mut client_config = ClientConfig::default();
-        client_config.deadline = self.server.upstream_timeout;
+        let client_config = ClientConfig {
+            deadline: self.server.upstream_timeout,
+            ..ClientConfig::default()
+        };
         let connections: Vec<Connection> = self
             .connections
             .summaries()
