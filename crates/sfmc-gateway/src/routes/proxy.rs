@@ -2,9 +2,9 @@
 //! instance URL, path and query kept as the caller wrote them (less `account_id`).
 //!
 //! - The gateway sets `Authorization: Bearer <token>` itself; the caller's `Authorization`,
-//!   `Cookie`, `X-Api-Key` and hop-by-hop headers never go upstream ([`crate::forward`]).
+//!   `Cookie`, `X-Api-Key` and hop-by-hop headers never go upstream (module `forward`).
 //! - Paths that could leave the REST host are refused with 400 before anything is sent
-//!   ([`crate::proxy_path`]).
+//!   (module `proxy_path`).
 //! - Request bodies are limited to `[server] max_body_bytes` (413 beyond). A body whose
 //!   `Content-Length` is at most [`REPLAY_LIMIT`] (and every empty body) is read first and kept,
 //!   so it can be sent again; a larger or chunked body is streamed upstream as it arrives.
