@@ -34,8 +34,8 @@ pub struct GatewayArgs {
     /// The config file (default: $XDG_CONFIG_HOME/sfmc/config.toml).
     #[arg(long, env = "SFMC_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Address to listen on (default: [server] listen, else 127.0.0.1:8290; port 0 picks a
-    /// free one). Off loopback, [server] api_keys is required.
+    /// Address to listen on (default: `[server] listen`, else 127.0.0.1:8290; port 0 picks
+    /// a free one). Off loopback, `[server] api_keys` is required.
     #[arg(long, value_name = "IP:PORT")]
     pub listen: Option<SocketAddr>,
     /// Serve a demo connection named "demo" on an emulator started in this process.
@@ -44,7 +44,7 @@ pub struct GatewayArgs {
     /// Log format on stderr (request logs at info level; RUST_LOG overrides the filter).
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
-    /// Read an API key from stdin, print its digest for [server] api_keys, and exit.
+    /// Read an API key from stdin, print its digest for `[server] api_keys`, and exit.
     #[arg(long, conflicts_with_all = ["listen", "emulated"])]
     pub hash_key: bool,
 }
