@@ -22,6 +22,7 @@ use crate::auth::require_keys_off_loopback;
 use crate::metrics::{Metrics, Observed, Route};
 use crate::observe::observe;
 use crate::state::{AppState, Connection, Limits};
+use crate::upstream::Upstreams;
 use crate::{routes, server};
 
 /// Where the gateway listens when neither `--listen` nor `[server] listen` says.
@@ -121,6 +122,7 @@ impl Gateway {
             connections,
             all: self.connections,
             http: self.http,
+            upstreams: Upstreams::new(self.server.upstream_timeout),
             limits,
             keys: self.server.api_keys.clone(),
             metrics: Metrics::new(names, mount_paths),

@@ -40,6 +40,7 @@ mod proxy_path;
 pub mod routes;
 mod server;
 mod state;
+mod upstream;
 
 pub use app::{DEFAULT_LISTEN, Gateway, GatewayError, Listening};
 pub use routes::proxy::REPLAY_LIMIT;

@@ -8,6 +8,7 @@ use sfmc_auth::config::ApiKeys;
 use sfmc_client::{Client, Connections};
 
 use crate::metrics::Metrics;
+use crate::upstream::Upstreams;
 
 /// One named connection.
 pub(crate) struct Connection {
@@ -32,8 +33,10 @@ pub(crate) struct AppState {
     pub connections: Vec<Connection>,
     /// All of them, for the token manager.
     pub all: Connections,
-    /// The pooled client of the proxy and of connection tests (no redirects).
+    /// The pooled client of connection tests (no redirects).
     pub http: reqwest::Client,
+    /// The proxy's pooled clients, one per REST origin.
+    pub upstreams: Upstreams,
     /// Limits.
     pub limits: Limits,
     /// Inbound API keys (empty: none required).

@@ -100,7 +100,13 @@ async fn forward(
             headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
         }
         *request.body_mut() = outgoing.body();
-        match state.http.execute(request).await {
+        let http = state
+            .upstreams
+            .client_for(request.url())
+            .map_err(|message| {
+                json_error(StatusCode::BAD_GATEWAY, "upstream_unavailable", message)
+            })?;
+        match http.execute(request).await {
             Ok(response) if response.status() == StatusCode::UNAUTHORIZED && !retried => {
                 handle.invalidate(&token).await;
                 if !outgoing.is_replayable() {
@@ -115,32 +121,27 @@ async fn forward(
     }
 }
 
-/// `base` + `path` + `?query`, refused unless it stays under `base`.
+/// `base` with `path` appended and `query` set, refused unless it stays under `base` (only the
+/// path and query are parsed: the origin is the token's).
 fn upstream_url(base: &Url, target: &Target<'_>) -> Result<Url, Response> {
-    let mut text =
-        String::with_capacity(base.as_str().len() + target.path.len() + target.query.len() + 1);
-    text.push_str(base.as_str());
-    if !text.ends_with('/') {
-        text.push('/');
+    let mut url = base.clone();
+    let mut path = String::with_capacity(base.path().len() + target.path.len() + 1);
+    path.push_str(base.path());
+    if !path.ends_with('/') {
+        path.push('/');
     }
-    text.push_str(target.path);
-    if !target.query.is_empty() {
-        text.push('?');
-        text.push_str(&target.query);
-    }
-    let refused = || {
-        json_error(
+    path.push_str(target.path);
+    url.set_path(&path);
+    url.set_query((!target.query.is_empty()).then_some(&*target.query));
+    if url.path().starts_with(base.path()) && url.host_str() == base.host_str() {
+        Ok(url)
+    } else {
+        Err(json_error(
             StatusCode::BAD_REQUEST,
             "refused_path",
             "the path leaves the REST instance URL",
-        )
-    };
-    let url = Url::parse(&text).map_err(|_| refused())?;
-    let same_origin = url.scheme() == base.scheme()
-        && url.host_str() == base.host_str()
-        && url.port_or_known_default() == base.port_or_known_default()
-        && url.path().starts_with(base.path());
-    if same_origin { Ok(url) } else { Err(refused()) }
+        ))
+    }
 }
 
 /// The upstream answer, streamed back.
