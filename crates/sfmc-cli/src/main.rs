@@ -17,6 +17,11 @@ use clap::Parser;
 
 use crate::commands::gateway::LogFormat;
 
+/// mimalloc: the servers (gateway, emulator) allocate per request from several threads, where
+/// it is markedly cheaper than the system allocator (see docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     match &cli.command {

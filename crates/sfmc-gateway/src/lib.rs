@@ -19,7 +19,7 @@
 //! use sfmc_auth::config::ServerConfig;
 //!
 //! let gateway = sfmc_gateway::Gateway::new(connections, &ServerConfig::default())?
-//!     .mount("/mcp", axum::Router::new()); // behind the same keys and metrics
+//!     .mount("/mcp", axum::Router::new())?; // behind the same keys and metrics
 //! let listening = gateway.bind("127.0.0.1:0".parse().unwrap()).await?;
 //! println!("listening on http://{}", listening.local_addr());
 //! listening.serve(async { let _ = tokio::signal::ctrl_c().await; }).await?;

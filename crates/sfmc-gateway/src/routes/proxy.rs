@@ -26,7 +26,6 @@ use axum::response::Response;
 use bytes::Bytes;
 use futures_util::StreamExt;
 use http_body::Body as _;
-use reqwest::Url;
 use sfmc_client::Client;
 
 use super::client_for;
@@ -36,6 +35,7 @@ use crate::metrics::Route;
 use crate::observe::tagged;
 use crate::proxy_path::{self, Target};
 use crate::state::AppState;
+use crate::upstream::{UpstreamError, upstream_uri};
 
 /// The largest request body (by its `Content-Length`) kept in memory so that it can be sent
 /// again after a 401; larger bodies are streamed.
@@ -91,22 +91,24 @@ async fn forward(
                 .fetch_add(1, Ordering::Relaxed);
             token_error(&error)
         })?;
-        let url = upstream_url(token.rest_instance_url(), target)?;
-        let mut request = reqwest::Request::new(parts.method.clone(), url);
+        let base = token.rest_instance_url();
+        let uri = upstream_uri(base, target.path, &target.query).ok_or_else(|| {
+            json_error(
+                StatusCode::BAD_REQUEST,
+                "refused_path",
+                "the path leaves the REST instance URL",
+            )
+        })?;
+        let mut request = Request::new(outgoing.body());
+        *request.method_mut() = parts.method.clone();
+        *request.uri_mut() = uri;
         let headers = request.headers_mut();
         *headers = forward::request_headers(&parts.headers);
         headers.insert(header::AUTHORIZATION, token.authorization_header());
         if let Some(length) = outgoing.streamed_length() {
             headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
         }
-        *request.body_mut() = outgoing.body();
-        let http = state
-            .upstreams
-            .client_for(request.url())
-            .map_err(|message| {
-                json_error(StatusCode::BAD_GATEWAY, "upstream_unavailable", message)
-            })?;
-        match http.execute(request).await {
+        match state.upstreams.send(base, request).await {
             Ok(response) if response.status() == StatusCode::UNAUTHORIZED && !retried => {
                 handle.invalidate(&token).await;
                 if !outgoing.is_replayable() {
@@ -121,38 +123,11 @@ async fn forward(
     }
 }
 
-/// `base` with `path` appended and `query` set, refused unless it stays under `base` (only the
-/// path and query are parsed: the origin is the token's).
-fn upstream_url(base: &Url, target: &Target<'_>) -> Result<Url, Response> {
-    let mut url = base.clone();
-    let mut path = String::with_capacity(base.path().len() + target.path.len() + 1);
-    path.push_str(base.path());
-    if !path.ends_with('/') {
-        path.push('/');
-    }
-    path.push_str(target.path);
-    url.set_path(&path);
-    url.set_query((!target.query.is_empty()).then_some(&*target.query));
-    if url.path().starts_with(base.path()) && url.host_str() == base.host_str() {
-        Ok(url)
-    } else {
-        Err(json_error(
-            StatusCode::BAD_REQUEST,
-            "refused_path",
-            "the path leaves the REST instance URL",
-        ))
-    }
-}
-
-/// The upstream answer, streamed back.
-fn answer(mut upstream: reqwest::Response) -> Response {
-    let status = upstream.status();
-    let mut headers = std::mem::take(upstream.headers_mut());
-    forward::strip_response_headers(&mut headers);
-    let mut response = Response::new(Body::new(reqwest::Body::from(upstream)));
-    *response.status_mut() = status;
-    *response.headers_mut() = headers;
-    response
+/// The upstream answer, streamed back without its hop-by-hop headers.
+fn answer(mut upstream: Response) -> Response {
+    forward::strip_response_headers(upstream.headers_mut());
+    upstream.extensions_mut().clear();
+    upstream
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -225,10 +200,10 @@ impl Outgoing {
     }
 
     /// The body of the next attempt (a streamed body is handed out once).
-    fn body(&mut self) -> Option<reqwest::Body> {
+    fn body(&mut self) -> Body {
         match self {
-            Self::Kept(bytes) if bytes.is_empty() => None,
-            Self::Kept(bytes) => Some(reqwest::Body::from(bytes.clone())),
+            Self::Kept(bytes) if bytes.is_empty() => Body::empty(),
+            Self::Kept(bytes) => Body::from(bytes.clone()),
             Self::Streamed {
                 body,
                 limit,
@@ -237,26 +212,28 @@ impl Outgoing {
             } => {
                 let (limit, exceeded) = (*limit, exceeded.clone());
                 let mut seen = 0u64;
-                let stream =
-                    body.take()?
-                        .into_data_stream()
-                        .map(move |chunk| -> Result<Bytes, BoxError> {
-                            let chunk = chunk?;
-                            seen += chunk.len() as u64;
-                            if seen > limit {
-                                exceeded.store(true, Ordering::Relaxed);
-                                return Err("the request body is over the limit".into());
-                            }
-                            Ok(chunk)
-                        });
-                Some(reqwest::Body::wrap_stream(stream))
+                let Some(body) = body.take() else {
+                    return Body::empty();
+                };
+                let stream = body
+                    .into_data_stream()
+                    .map(move |chunk| -> Result<Bytes, BoxError> {
+                        let chunk = chunk?;
+                        seen += chunk.len() as u64;
+                        if seen > limit {
+                            exceeded.store(true, Ordering::Relaxed);
+                            return Err("the request body is over the limit".into());
+                        }
+                        Ok(chunk)
+                    });
+                Body::from_stream(stream)
             }
         }
     }
 
     /// The answer for a failed exchange: 413 when the streamed body went over the limit, 504
     /// for a timeout, else 502.
-    fn upstream_error(&self, error: &reqwest::Error) -> Response {
+    fn upstream_error(&self, error: &UpstreamError) -> Response {
         if let Self::Streamed {
             exceeded, limit, ..
         } = self
@@ -268,32 +245,17 @@ impl Outgoing {
                 format!("the request body is larger than {limit} bytes ([server] max_body_bytes)"),
             );
         }
-        let reason = error_chain(error);
-        if error.is_timeout() {
-            json_error(
+        match error {
+            UpstreamError::Timeout => json_error(
                 StatusCode::GATEWAY_TIMEOUT,
                 "upstream_timeout",
-                format!("Marketing Cloud did not answer in time: {reason}"),
-            )
-        } else {
-            json_error(
+                "Marketing Cloud did not answer within [server] upstream_timeout_secs",
+            ),
+            UpstreamError::Failed(reason) => json_error(
                 StatusCode::BAD_GATEWAY,
                 "upstream_unavailable",
                 format!("could not reach Marketing Cloud: {reason}"),
-            )
+            ),
         }
     }
-}
-
-/// An error and its causes on one line (reqwest names the URL: the REST host and path, never a
-/// token or a header).
-fn error_chain(error: &reqwest::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
