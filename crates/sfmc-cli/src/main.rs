@@ -7,6 +7,7 @@ mod config_file;
 mod connection;
 mod exit;
 mod input;
+mod logging;
 mod output;
 mod serve;
 mod signal;
@@ -25,9 +26,11 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     match &cli.command {
-        // The gateway logs each request at info level.
-        cli::Command::Gateway(args) => init_tracing(args.log_format, "warn,sfmc_gateway=info"),
-        _ => init_tracing(LogFormat::Text, "warn"),
+        // The gateway logs each request at info level, through the writer thread.
+        cli::Command::Gateway(args) => {
+            logging::init(args.log_format, "warn,sfmc_gateway=info", true);
+        }
+        _ => logging::init(LogFormat::Text, "warn", false),
     }
     // One-shot commands run on the calling thread (no worker threads to start); the servers
     // (emulator, gateway) serve on all cores and handle their own signals.
@@ -70,27 +73,12 @@ fn main() -> ExitCode {
         connection::shutdown_all().await;
         outcome
     });
+    logging::flush();
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
             eprintln!("error: {failure}");
             ExitCode::from(failure.code())
         }
-    }
-}
-
-/// Tracing to stderr as text or JSON lines, filtered by `RUST_LOG` (default: `default`).
-fn init_tracing(format: LogFormat, default: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false);
-    match format {
-        LogFormat::Text => builder
-            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-            .init(),
-        LogFormat::Json => builder.json().with_current_span(false).init(),
     }
 }

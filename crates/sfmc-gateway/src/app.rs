@@ -10,8 +10,9 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
+use arc_swap::ArcSwapOption;
 use axum::Router;
-use axum::middleware::{from_fn_with_state, map_response};
+use axum::middleware::map_response;
 use axum::response::Response;
 use sfmc_auth::HttpTimeouts;
 use sfmc_auth::config::ServerConfig;
@@ -20,7 +21,7 @@ use tokio::net::{TcpListener, TcpSocket};
 
 use crate::auth::require_keys_off_loopback;
 use crate::metrics::{Metrics, Observed, Route};
-use crate::observe::observe;
+use crate::observe::ObserveLayer;
 use crate::state::{AppState, Connection, Limits};
 use crate::upstream::Upstreams;
 use crate::{routes, server};
@@ -113,6 +114,7 @@ impl Gateway {
                     name: summary.name.clone(),
                     client: client.with_config(client_config.clone()),
                     token_failures: AtomicU64::new(0),
+                    authorization: ArcSwapOption::empty(),
                 })
             })
             .collect();
@@ -140,7 +142,7 @@ impl Gateway {
             };
             router = router.nest(&path, mounted.layer(map_response(label)));
         }
-        router.layer(from_fn_with_state(state, observe))
+        router.layer(ObserveLayer::new(state))
     }
 
     /// Binds `addr` (port 0 picks a free port). A listener that is not loopback needs

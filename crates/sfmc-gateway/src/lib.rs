@@ -15,12 +15,12 @@
 //! route but `/healthz` when configured, and must be when the listener is not loopback.
 //!
 //! ```no_run
-//! # async fn demo(connections: sfmc_client::Connections) -> Result<(), sfmc_gateway::GatewayError> {
+//! # async fn demo(connections: sfmc_client::Connections) -> Result<(), Box<dyn std::error::Error>> {
 //! use sfmc_auth::config::ServerConfig;
 //!
 //! let gateway = sfmc_gateway::Gateway::new(connections, &ServerConfig::default())?
 //!     .mount("/mcp", axum::Router::new())?; // behind the same keys and metrics
-//! let listening = gateway.bind("127.0.0.1:0".parse().unwrap()).await?;
+//! let listening = gateway.bind("127.0.0.1:0".parse()?).await?;
 //! println!("listening on http://{}", listening.local_addr());
 //! listening.serve(async { let _ = tokio::signal::ctrl_c().await; }).await?;
 //! # Ok(()) }

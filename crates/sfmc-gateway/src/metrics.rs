@@ -161,10 +161,9 @@ impl Metrics {
         series.count.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// One more request in flight until the guard is dropped.
-    pub(crate) fn in_flight(&self) -> InFlight<'_> {
-        self.in_flight.fetch_add(1, Ordering::Relaxed);
-        InFlight(&self.in_flight)
+    /// Changes the count of requests in flight.
+    pub(crate) fn in_flight_add(&self, delta: i64) {
+        self.in_flight.fetch_add(delta, Ordering::Relaxed);
     }
 
     /// The mount paths (route labels of mounted routers).
@@ -292,15 +291,6 @@ pub(crate) fn escape(value: &str) -> Cow<'_, str> {
     }
 }
 
-/// Counts a request in flight while it lives (also when the caller goes away).
-pub(crate) struct InFlight<'a>(&'a AtomicI64);
-
-impl Drop for InFlight<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
-    }
-}
-
 /// A timer for request latencies (metrics and logs only: token time goes through the token
 /// manager's clock).
 pub(crate) struct Timer(std::time::Instant);
@@ -363,13 +353,13 @@ mod tests {
     }
 
     #[test]
-    fn in_flight_counts_until_dropped() {
+    fn counts_requests_in_flight() {
         let metrics = Metrics::new(vec![], vec![]);
-        let guard = metrics.in_flight();
+        metrics.in_flight_add(1);
         let mut out = String::new();
         metrics.render(&mut out);
         assert!(out.contains("sfmc_gateway_requests_in_flight 1\n"), "{out}");
-        drop(guard);
+        metrics.in_flight_add(-1);
         out.clear();
         metrics.render(&mut out);
         assert!(out.contains("sfmc_gateway_requests_in_flight 0\n"), "{out}");

@@ -2,8 +2,12 @@
 //! pooled HTTP client of the proxy, the limits, the inbound keys and the metrics.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
+use arc_swap::ArcSwapOption;
+use axum::http::HeaderValue;
+use sfmc_auth::AccessToken;
 use sfmc_auth::config::ApiKeys;
 use sfmc_client::{Client, Connections};
 
@@ -18,6 +22,24 @@ pub(crate) struct Connection {
     pub client: Client,
     /// Token requests of this connection that failed (as seen by callers of the gateway).
     pub token_failures: AtomicU64,
+    /// `Authorization: Bearer …` of the business unit's current token, made once per token.
+    pub authorization: ArcSwapOption<(Arc<AccessToken>, HeaderValue)>,
+}
+
+impl Connection {
+    /// The `Authorization` value for `token` (a token of this connection's own business unit):
+    /// the one made for it before, or a new one remembered for the next requests.
+    pub fn authorization(&self, token: &Arc<AccessToken>) -> HeaderValue {
+        if let Some(cached) = self.authorization.load().as_deref()
+            && Arc::ptr_eq(&cached.0, token)
+        {
+            return cached.1.clone();
+        }
+        let value = token.authorization_header();
+        self.authorization
+            .store(Some(Arc::new((token.clone(), value.clone()))));
+        value
+    }
 }
 
 /// Limits from `[server]`.

@@ -15,6 +15,7 @@
 //!   upstream exchange, answer body included, takes at most `[server] upstream_timeout_secs`
 //!   (504 when the head did not come in time); upstream unreachable → 502.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -69,7 +70,7 @@ pub(crate) async fn proxy(State(state): State<Arc<AppState>>, request: Request) 
 async fn forward(
     state: &AppState,
     index: usize,
-    client: &Client,
+    client: &Cow<'_, Client>,
     parts: &Parts,
     target: &Target<'_>,
     body: Body,
@@ -83,6 +84,7 @@ async fn forward(
     })?;
     let mut outgoing = Outgoing::prepare(parts, body, state.limits.max_body_bytes).await?;
     let handle = client.token_handle();
+    let own_unit = matches!(client, Cow::Borrowed(_));
     let mut retried = false;
     loop {
         let token = handle.token().await.map_err(|error| {
@@ -104,7 +106,12 @@ async fn forward(
         *request.uri_mut() = uri;
         let headers = request.headers_mut();
         *headers = forward::request_headers(&parts.headers);
-        headers.insert(header::AUTHORIZATION, token.authorization_header());
+        let authorization = if own_unit {
+            state.connections[index].authorization(&token)
+        } else {
+            token.authorization_header()
+        };
+        headers.insert(header::AUTHORIZATION, authorization);
         if let Some(length) = outgoing.streamed_length() {
             headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
         }
