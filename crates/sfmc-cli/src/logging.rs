@@ -1,7 +1,7 @@
 //! Logs on stderr, as text or JSON lines, filtered by `RUST_LOG`. A server (`sfmc gateway`)
 //! writes a line per request, so its lines go through a bounded channel to a writer thread that
-//! writes whatever is pending in one go: a request never waits on a write to stderr, and under
-//! load many lines share one write. [`flush`] waits (bounded) until every line is written;
+//! writes what gathered in a few milliseconds in one go: a request never waits on a write to
+//! stderr, and under load many lines share one write and one wake-up of that thread. [`flush`] waits (bounded) until every line is written;
 //! `main` calls it before exiting.
 
 use std::io::{self, BufWriter, Write};
@@ -15,6 +15,8 @@ use crate::commands::gateway::LogFormat;
 
 /// Lines waiting to be written before a logging thread blocks (memory stays bounded).
 const PENDING_LINES: usize = 16 * 1024;
+/// How long the writer thread lets lines gather before writing them.
+const GATHER: Duration = Duration::from_millis(5);
 /// How long [`flush`] waits for the writer thread.
 const FLUSH_LIMIT: Duration = Duration::from_secs(2);
 
@@ -71,24 +73,33 @@ fn start_writer() -> Option<ChannelWriter> {
     Some(ChannelWriter(sender))
 }
 
-/// Writes every pending line, then flushes, until every sender is gone.
+/// Waits for a line, then gathers lines for [`GATHER`] at a time and writes them, until a
+/// pause finds none; until every sender is gone. A busy server wakes this thread a few hundred
+/// times a second, not once per line.
 fn write_lines(receiver: &Receiver<Message>) {
     let mut out = BufWriter::with_capacity(64 * 1024, io::stderr());
     while let Ok(first) = receiver.recv() {
         let mut next = Some(first);
-        while let Some(message) = next {
-            match message {
-                Message::Line(line) => {
-                    let _ = out.write_all(&line);
+        loop {
+            while let Some(message) = next {
+                match message {
+                    Message::Line(line) => {
+                        let _ = out.write_all(&line);
+                    }
+                    Message::Flush(done) => {
+                        let _ = out.flush();
+                        let _ = done.send(());
+                    }
                 }
-                Message::Flush(done) => {
-                    let _ = out.flush();
-                    let _ = done.send(());
-                }
+                next = receiver.try_recv().ok();
             }
-            next = receiver.try_recv().ok();
+            let _ = out.flush();
+            std::thread::sleep(GATHER);
+            match receiver.try_recv() {
+                Ok(message) => next = Some(message),
+                Err(_) => break,
+            }
         }
-        let _ = out.flush();
     }
 }
 
