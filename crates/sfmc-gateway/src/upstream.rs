@@ -37,9 +37,8 @@ const POOL_IDLE: Duration = Duration::from_secs(90);
 type Direct = HyperClient<HttpsConnector<HttpConnector>, Body>;
 
 /// How an origin is reached.
-#[derive(Clone)]
 enum Sender {
-    Direct(Direct),
+    Direct(Box<Direct>),
     Proxied(reqwest::Client),
 }
 
@@ -57,7 +56,7 @@ pub(crate) struct Upstreams {
     policy: ProxyPolicy,
     timeout: Duration,
     user_agent: HeaderValue,
-    clients: ArcSwap<Vec<(Origin, Sender)>>,
+    clients: ArcSwap<Vec<(Origin, Arc<Sender>)>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,7 +108,7 @@ impl Upstreams {
         }
         let deadline = Box::pin(sleep(self.timeout));
         let exchange = async {
-            match sender {
+            match &*sender {
                 Sender::Direct(client) => {
                     let response = client
                         .request(request)
@@ -139,11 +138,11 @@ impl Upstreams {
         Ok(response.map(|body| Body::new(Deadline { body, deadline })))
     }
 
-    fn sender(&self, base: &Url) -> Result<Sender, UpstreamError> {
+    fn sender(&self, base: &Url) -> Result<Arc<Sender>, UpstreamError> {
         if let Some((_, sender)) = self.clients.load().iter().find(|(o, _)| o.matches(base)) {
             return Ok(sender.clone());
         }
-        let sender = self.build(base).map_err(UpstreamError::Failed)?;
+        let sender = Arc::new(self.build(base).map_err(UpstreamError::Failed)?);
         let origin = Origin::of(base);
         self.clients.rcu(|clients| {
             let mut clients = Vec::clone(clients);
@@ -186,7 +185,7 @@ impl Upstreams {
         let client = HyperClient::builder(TokioExecutor::new())
             .pool_idle_timeout(POOL_IDLE)
             .build(connector);
-        Ok(Sender::Direct(client))
+        Ok(Sender::Direct(Box::new(client)))
     }
 }
 

@@ -1,6 +1,6 @@
 //! The config file shared by the CLI, the gateway and the MCP server (TOML): `[server]`,
 //! `[token_cache]` and named `[[connections]]`, each a package and business unit. Values may be
-//! `${ENV_VAR}` or `file:/path` ([`value`]), resolved at load so a missing one fails at start.
+//! `${ENV_VAR}` or `file:/path` (module `value`), resolved at load so a missing one fails at start.
 //! Every error names the file, the line and the field ([`ConfigError`]).
 //!
 //! ```toml

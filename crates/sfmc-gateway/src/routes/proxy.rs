@@ -61,7 +61,9 @@ pub(crate) async fn proxy(State(state): State<Arc<AppState>>, request: Request) 
         Ok(found) => found,
         Err(response) => return response,
     };
-    let response = match forward(&state, index, &client, &parts, &target, body).await {
+    // The connection's own business unit: its Authorization value is made once per token.
+    let own_unit = matches!(client, Cow::Borrowed(_));
+    let response = match forward(&state, index, &client, own_unit, &parts, &target, body).await {
         Ok(response) | Err(response) => response,
     };
     tagged(response, Route::Rest, Some(index))
@@ -70,7 +72,8 @@ pub(crate) async fn proxy(State(state): State<Arc<AppState>>, request: Request) 
 async fn forward(
     state: &AppState,
     index: usize,
-    client: &Cow<'_, Client>,
+    client: &Client,
+    own_unit: bool,
     parts: &Parts,
     target: &Target<'_>,
     body: Body,
@@ -84,7 +87,6 @@ async fn forward(
     })?;
     let mut outgoing = Outgoing::prepare(parts, body, state.limits.max_body_bytes).await?;
     let handle = client.token_handle();
-    let own_unit = matches!(client, Cow::Borrowed(_));
     let mut retried = false;
     loop {
         let token = handle.token().await.map_err(|error| {
