@@ -50,12 +50,16 @@ pub struct Upstream {
 
 impl Upstream {
     pub async fn start() -> Self {
+        Self::start_with(EmulatorConfig::demo()).await
+    }
+
+    pub async fn start_with(config: EmulatorConfig) -> Self {
         // A deep backlog: the stampede tests open thousands of connections at once.
         let socket = tokio::net::TcpSocket::new_v4().unwrap();
         socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
         let listener = socket.listen(4096).unwrap();
         let addr = listener.local_addr().unwrap();
-        let (app, handle) = sfmc_emulator::router(EmulatorConfig::demo());
+        let (app, handle) = sfmc_emulator::router(config);
         handle.set_listen_addr(addr);
         let seen = Arc::new(Mutex::new(Vec::new()));
         let (open_tx, open_rx) = watch::channel(true);
