@@ -41,6 +41,8 @@ pub enum Command {
     Mcp(crate::commands::mcp::McpArgs),
     /// Data extension rows at scale: import a CSV file, export rows.
     De(crate::commands::de::DeArgs),
+    /// Serve the connections over HTTP: a token-injecting proxy, operations and metrics.
+    Gateway(crate::commands::gateway::GatewayArgs),
     /// Manage the token cache.
     Cache {
         /// What to do with it.

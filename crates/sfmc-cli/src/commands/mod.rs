@@ -8,6 +8,7 @@ pub mod de;
 mod de_export;
 mod de_import;
 mod emulator;
+pub mod gateway;
 pub mod mcp;
 mod token;
 mod userinfo;
@@ -32,5 +33,6 @@ pub async fn run(command: Command) -> Result<(), Failure> {
         Command::Api(args) => api::run(&args).await,
         Command::Mcp(args) => mcp::run(args).await,
         Command::De(args) => de::run(&args).await,
+        Command::Gateway(args) => gateway::run(args).await,
     }
 }

@@ -3,6 +3,8 @@
 #![allow(clippy::unwrap_used)] // tests fail loudly on unexpected errors
 #![allow(dead_code)] // each test file uses a different part
 
+pub mod gateway;
+
 use std::path::{Path, PathBuf};
 use std::process::Output;
 

@@ -1,0 +1,129 @@
+//! Logs on stderr, as text or JSON lines, filtered by `RUST_LOG`. A server (`sfmc gateway`)
+//! writes a line per request, so its lines go through a bounded channel to a writer thread that
+//! writes what gathered in a few milliseconds in one go: a request never waits on a write to
+//! stderr, and under load many lines share one write and one wake-up of that thread. [`flush`] waits (bounded) until every line is written;
+//! `main` calls it before exiting.
+
+use std::io::{self, BufWriter, Write};
+use std::sync::OnceLock;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::time::Duration;
+
+use tracing_subscriber::fmt::MakeWriter;
+
+use crate::commands::gateway::LogFormat;
+
+/// Lines waiting to be written before a logging thread blocks (memory stays bounded).
+const PENDING_LINES: usize = 16 * 1024;
+/// How long the writer thread lets lines gather before writing them.
+const GATHER: Duration = Duration::from_millis(5);
+/// How long [`flush`] waits for the writer thread.
+const FLUSH_LIMIT: Duration = Duration::from_secs(2);
+
+enum Message {
+    Line(Vec<u8>),
+    Flush(SyncSender<()>),
+}
+
+static WRITER: OnceLock<SyncSender<Message>> = OnceLock::new();
+
+/// Installs the subscriber: `format` on stderr, `RUST_LOG` or else `default` as the filter,
+/// through the writer thread when `buffered`.
+pub fn init(format: LogFormat, default: &str, buffered: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
+    let writer = if buffered { start_writer() } else { None };
+    let ansi = writer.is_none() && io::IsTerminal::is_terminal(&io::stderr());
+    match (format, writer) {
+        (LogFormat::Text, Some(w)) => builder.with_ansi(false).with_writer(w).init(),
+        (LogFormat::Text, None) => builder.with_ansi(ansi).with_writer(io::stderr).init(),
+        (LogFormat::Json, Some(w)) => builder
+            .json()
+            .with_current_span(false)
+            .with_writer(w)
+            .init(),
+        (LogFormat::Json, None) => builder
+            .json()
+            .with_current_span(false)
+            .with_writer(io::stderr)
+            .init(),
+    }
+}
+
+/// Waits until the lines logged so far are on stderr (no-op without the writer thread).
+pub fn flush() {
+    let Some(sender) = WRITER.get() else { return };
+    let (done, written) = sync_channel(1);
+    if sender.send(Message::Flush(done)).is_ok() {
+        let _ = written.recv_timeout(FLUSH_LIMIT);
+    }
+}
+
+/// Starts the writer thread; `None` if it cannot be started (then lines go straight to stderr).
+fn start_writer() -> Option<ChannelWriter> {
+    let (sender, receiver) = sync_channel(PENDING_LINES);
+    std::thread::Builder::new()
+        .name("sfmc-logs".into())
+        .spawn(move || write_lines(&receiver))
+        .ok()?;
+    let _ = WRITER.set(sender.clone());
+    Some(ChannelWriter(sender))
+}
+
+/// Waits for a line, then gathers lines for [`GATHER`] at a time and writes them, until a
+/// pause finds none; until every sender is gone. A busy server wakes this thread a few hundred
+/// times a second, not once per line.
+fn write_lines(receiver: &Receiver<Message>) {
+    let mut out = BufWriter::with_capacity(64 * 1024, io::stderr());
+    while let Ok(first) = receiver.recv() {
+        let mut next = Some(first);
+        loop {
+            while let Some(message) = next {
+                match message {
+                    Message::Line(line) => {
+                        let _ = out.write_all(&line);
+                    }
+                    Message::Flush(done) => {
+                        let _ = out.flush();
+                        let _ = done.send(());
+                    }
+                }
+                next = receiver.try_recv().ok();
+            }
+            let _ = out.flush();
+            std::thread::sleep(GATHER);
+            match receiver.try_recv() {
+                Ok(message) => next = Some(message),
+                Err(_) => break,
+            }
+        }
+    }
+}
+
+/// Sends each formatted event to the writer thread.
+#[derive(Clone)]
+struct ChannelWriter(SyncSender<Message>);
+
+impl Write for ChannelWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0
+            .send(Message::Line(buf.to_vec()))
+            .map_err(|_| io::Error::other("the log writer stopped"))?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for ChannelWriter {
+    type Writer = ChannelWriter;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}

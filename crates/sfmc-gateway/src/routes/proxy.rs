@@ -1,0 +1,270 @@
+//! `ANY /connections/{name}/rest/{*path}`: the token-injecting proxy to the connection's REST
+//! instance URL, path and query kept as the caller wrote them (less `account_id`).
+//!
+//! - The gateway sets `Authorization: Bearer <token>` itself; the caller's `Authorization`,
+//!   `Cookie`, `X-Api-Key` and hop-by-hop headers never go upstream (module `forward`).
+//! - Paths that could leave the REST host are refused with 400 before anything is sent
+//!   (module `proxy_path`).
+//! - Request bodies are limited to `[server] max_body_bytes` (413 beyond). A body whose
+//!   `Content-Length` is at most [`REPLAY_LIMIT`] (and every empty body) is read first and kept,
+//!   so it can be sent again; a larger or chunked body is streamed upstream as it arrives.
+//! - A 401 from upstream invalidates the token (unless a newer one replaced it already); a
+//!   request with a kept body is then sent once more with a new token, a streamed one gets the
+//!   401 (its body is gone; the caller's retry gets the new token).
+//! - Answers are streamed back with their status and headers (less hop-by-hop ones). One
+//!   upstream exchange, answer body included, takes at most `[server] upstream_timeout_secs`
+//!   (504 when the head did not come in time); upstream unreachable → 502.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
+use bytes::Bytes;
+use futures_util::StreamExt;
+use http_body::Body as _;
+use sfmc_client::Client;
+
+use super::client_for;
+use crate::error::{json_error, token_error};
+use crate::forward::{self, ACCOUNT_HEADER};
+use crate::metrics::Route;
+use crate::observe::tagged;
+use crate::proxy_path::{self, Target};
+use crate::state::AppState;
+use crate::upstream::{UpstreamError, upstream_uri};
+
+/// The largest request body (by its `Content-Length`) kept in memory so that it can be sent
+/// again after a 401; larger bodies are streamed.
+pub const REPLAY_LIMIT: u64 = 1024 * 1024;
+
+/// The proxy handler.
+pub(crate) async fn proxy(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let Some(target) = Target::parse(parts.uri.path(), parts.uri.query()) else {
+        let response = json_error(StatusCode::NOT_FOUND, "not_found", "no such route");
+        return tagged(response, Route::Unmatched, None);
+    };
+    let header_account = || {
+        parts
+            .headers
+            .get(ACCOUNT_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.trim().to_owned())
+    };
+    let account = target.account_id.clone().or_else(header_account);
+    let (index, client) = match client_for(&state, target.name, account.as_deref(), Route::Rest) {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    // The connection's own business unit: its Authorization value is made once per token.
+    let own_unit = matches!(client, Cow::Borrowed(_));
+    let response = match forward(&state, index, &client, own_unit, &parts, &target, body).await {
+        Ok(response) | Err(response) => response,
+    };
+    tagged(response, Route::Rest, Some(index))
+}
+
+async fn forward(
+    state: &AppState,
+    index: usize,
+    client: &Client,
+    own_unit: bool,
+    parts: &Parts,
+    target: &Target<'_>,
+    body: Body,
+) -> Result<Response, Response> {
+    proxy_path::check(target.path).map_err(|why| {
+        json_error(
+            StatusCode::BAD_REQUEST,
+            "refused_path",
+            format!("the path {why}"),
+        )
+    })?;
+    let mut outgoing = Outgoing::prepare(parts, body, state.limits.max_body_bytes).await?;
+    let handle = client.token_handle();
+    let mut retried = false;
+    loop {
+        let token = handle.token().await.map_err(|error| {
+            state.connections[index]
+                .token_failures
+                .fetch_add(1, Ordering::Relaxed);
+            token_error(&error)
+        })?;
+        let base = token.rest_instance_url();
+        let uri = upstream_uri(base, target.path, &target.query).ok_or_else(|| {
+            json_error(
+                StatusCode::BAD_REQUEST,
+                "refused_path",
+                "the path leaves the REST instance URL",
+            )
+        })?;
+        let mut request = Request::new(outgoing.body());
+        *request.method_mut() = parts.method.clone();
+        *request.uri_mut() = uri;
+        let headers = request.headers_mut();
+        *headers = forward::request_headers(&parts.headers);
+        let authorization = if own_unit {
+            state.connections[index].authorization(&token)
+        } else {
+            token.authorization_header()
+        };
+        headers.insert(header::AUTHORIZATION, authorization);
+        if let Some(length) = outgoing.streamed_length() {
+            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+        }
+        match state.upstreams.send(base, request).await {
+            Ok(response) if response.status() == StatusCode::UNAUTHORIZED && !retried => {
+                handle.invalidate(&token).await;
+                if !outgoing.is_replayable() {
+                    return Ok(answer(response));
+                }
+                tracing::debug!(connection = %state.connections[index].name, "upstream 401: token invalidated, sending again");
+                retried = true;
+            }
+            Ok(response) => return Ok(answer(response)),
+            Err(error) => return Err(outgoing.upstream_error(&error)),
+        }
+    }
+}
+
+/// The upstream answer, streamed back without its hop-by-hop headers.
+fn answer(mut upstream: Response) -> Response {
+    forward::strip_response_headers(upstream.headers_mut());
+    upstream.extensions_mut().clear();
+    upstream
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The request body on its way upstream.
+enum Outgoing {
+    /// Kept in memory: sent again after a 401.
+    Kept(Bytes),
+    /// Streamed as it arrives: sent once.
+    Streamed {
+        body: Option<Body>,
+        length: Option<u64>,
+        limit: u64,
+        exceeded: Arc<AtomicBool>,
+    },
+}
+
+impl Outgoing {
+    /// Reads a small body (see [`REPLAY_LIMIT`]) or prepares a large one for streaming; 413
+    /// when the declared length is over `limit`.
+    async fn prepare(parts: &Parts, body: Body, limit: u64) -> Result<Self, Response> {
+        let too_large = || {
+            json_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                format!("the request body is larger than {limit} bytes ([server] max_body_bytes)"),
+            )
+        };
+        if body.size_hint().exact() == Some(0) {
+            return Ok(Self::Kept(Bytes::new()));
+        }
+        let declared = parts
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        match declared {
+            Some(length) if length > limit => Err(too_large()),
+            Some(length) if length <= REPLAY_LIMIT => {
+                let bytes =
+                    axum::body::to_bytes(body, usize::try_from(length).unwrap_or(usize::MAX))
+                        .await
+                        .map_err(|_| {
+                            json_error(
+                                StatusCode::BAD_REQUEST,
+                                "body_unreadable",
+                                "the request body could not be read",
+                            )
+                        })?;
+                Ok(Self::Kept(bytes))
+            }
+            length => Ok(Self::Streamed {
+                body: Some(body),
+                length,
+                limit,
+                exceeded: Arc::new(AtomicBool::new(false)),
+            }),
+        }
+    }
+
+    fn is_replayable(&self) -> bool {
+        matches!(self, Self::Kept(_))
+    }
+
+    fn streamed_length(&self) -> Option<u64> {
+        match self {
+            Self::Streamed { length, .. } => *length,
+            Self::Kept(_) => None,
+        }
+    }
+
+    /// The body of the next attempt (a streamed body is handed out once).
+    fn body(&mut self) -> Body {
+        match self {
+            Self::Kept(bytes) if bytes.is_empty() => Body::empty(),
+            Self::Kept(bytes) => Body::from(bytes.clone()),
+            Self::Streamed {
+                body,
+                limit,
+                exceeded,
+                ..
+            } => {
+                let (limit, exceeded) = (*limit, exceeded.clone());
+                let mut seen = 0u64;
+                let Some(body) = body.take() else {
+                    return Body::empty();
+                };
+                let stream = body
+                    .into_data_stream()
+                    .map(move |chunk| -> Result<Bytes, BoxError> {
+                        let chunk = chunk?;
+                        seen += chunk.len() as u64;
+                        if seen > limit {
+                            exceeded.store(true, Ordering::Relaxed);
+                            return Err("the request body is over the limit".into());
+                        }
+                        Ok(chunk)
+                    });
+                Body::from_stream(stream)
+            }
+        }
+    }
+
+    /// The answer for a failed exchange: 413 when the streamed body went over the limit, 504
+    /// for a timeout, else 502.
+    fn upstream_error(&self, error: &UpstreamError) -> Response {
+        if let Self::Streamed {
+            exceeded, limit, ..
+        } = self
+            && exceeded.load(Ordering::Relaxed)
+        {
+            return json_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                format!("the request body is larger than {limit} bytes ([server] max_body_bytes)"),
+            );
+        }
+        match error {
+            UpstreamError::Timeout => json_error(
+                StatusCode::GATEWAY_TIMEOUT,
+                "upstream_timeout",
+                "Marketing Cloud did not answer within [server] upstream_timeout_secs",
+            ),
+            UpstreamError::Failed(reason) => json_error(
+                StatusCode::BAD_GATEWAY,
+                "upstream_unavailable",
+                format!("could not reach Marketing Cloud: {reason}"),
+            ),
+        }
+    }
+}

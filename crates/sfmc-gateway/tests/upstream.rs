@@ -1,0 +1,108 @@
+//! Marketing Cloud failing behind the proxy and the operations: no answer in time → 504, an
+//! unreachable REST host → 502, a 5xx after the client's retries → 502; the JSON errors name
+//! what happened and nothing of the request.
+
+#![allow(clippy::unwrap_used)] // tests fail loudly on unexpected errors
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use sfmc_auth::config::ServerConfig;
+use sfmc_emulator::{EmulatorConfig, Fault, FaultTarget};
+use support::{Upstream, start, start_server};
+
+#[tokio::test]
+async fn no_answer_within_the_upstream_timeout_is_504() {
+    let upstream = Upstream::start().await;
+    let server = ServerConfig {
+        upstream_timeout: Duration::from_millis(200),
+        ..ServerConfig::default()
+    };
+    let gateway = start_server(&upstream, server).await;
+    assert_eq!(
+        gateway
+            .get("/connections/demo/rest/platform/v1/tokenContext")
+            .await
+            .status(),
+        200
+    );
+    upstream.hold("/platform/");
+    let (status, body) = gateway
+        .get_json("/connections/demo/rest/platform/v1/tokenContext")
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (504, Some("upstream_timeout")),
+        "{body}"
+    );
+    upstream.release();
+}
+
+#[tokio::test]
+async fn an_unreachable_rest_host_is_502() {
+    // Tokens name a REST instance URL where nothing listens.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/", closed.local_addr().unwrap());
+    drop(closed);
+    let upstream =
+        Upstream::start_with(EmulatorConfig::demo().with_public_url(&url).unwrap()).await;
+    let gateway = start(&upstream).await;
+    let (status, body) = gateway
+        .get_json("/connections/demo/rest/platform/v1/tokenContext")
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (502, Some("upstream_unavailable")),
+        "{body}"
+    );
+    let failed = gateway
+        .http
+        .post(gateway.url("/connections/demo/operations/getCampaigns"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(failed.status(), 502);
+}
+
+#[tokio::test]
+async fn server_errors_pass_through_the_proxy_and_are_502_for_operations() {
+    let upstream = Upstream::start().await;
+    let gateway = start(&upstream).await;
+    assert_eq!(
+        gateway
+            .get("/connections/demo/rest/platform/v1/tokenContext")
+            .await
+            .status(),
+        200
+    );
+    // The proxy passes any answer through, as Marketing Cloud gave it.
+    upstream.handle.add_fault(Fault {
+        target: FaultTarget::Api,
+        status: Some(503),
+        ..Fault::default()
+    });
+    let (status, _) = gateway
+        .get_json("/connections/demo/rest/hub/v1/campaigns")
+        .await;
+    assert_eq!(status, 503);
+    // An operation reports a 5xx (after the retries an idempotent call gets) as 502.
+    upstream.handle.add_fault(Fault {
+        target: FaultTarget::Api,
+        status: Some(500),
+        ..Fault::default()
+    });
+    let created = gateway
+        .http
+        .post(gateway.url("/connections/demo/operations/createCampaign"))
+        .json(&json!({"name": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 502);
+    let body: Value = created.json().await.unwrap();
+    assert_eq!(body["error"], "upstream_failure");
+    assert_eq!(body["upstream_status"], 500);
+}
