@@ -472,3 +472,40 @@ async fn a_stop_is_heeded_while_the_header_is_awaited_or_the_key_checked() {
     assert_eq!(report.batches, 0);
     drop(writer);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_request_pending_for_ever_ends_unconfirmed_after_the_status_wait_limit() {
+    let (emulator, client) = setup().await;
+    define(&emulator, "k").await;
+    emulator.handle().set_async_pending_polls(u32::MAX);
+    let csv = csv_of(0..10);
+    let started = tokio::time::Instant::now();
+    let report = bulk::import_csv(
+        &client,
+        "k",
+        &csv[..],
+        &ImportOptions::default(),
+        &mut (),
+        std::future::pending(),
+    )
+    .await
+    .unwrap();
+    assert!(
+        matches!(report.stopped, Some(Stopped::Failed(_))),
+        "{report:?}"
+    );
+    assert_eq!(
+        (
+            report.rows,
+            report.accepted,
+            report.unconfirmed,
+            report.unsent
+        ),
+        (10, 0, 10, 0)
+    );
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_secs(30 * 60) && waited < Duration::from_secs(31 * 60),
+        "{waited:?}"
+    );
+}

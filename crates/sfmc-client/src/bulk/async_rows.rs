@@ -19,6 +19,10 @@ use crate::client::Client;
 use crate::error::ClientError;
 use crate::request::ApiRequest;
 
+/// How long one request's status is polled before its rows are reported unconfirmed: a request
+/// of 32,000 rows that is still pending after this is stuck, not slow.
+const STATUS_WAIT_LIMIT: Duration = Duration::from_secs(30 * 60);
+
 /// Result items asked for per page.
 const RESULTS_PAGE_SIZE: u64 = 1000;
 
@@ -94,8 +98,17 @@ async fn wait_until_done(
 ) -> Result<Value, ClientError> {
     let path = format!("/data/v1/async/{}/status", encode_segment(id));
     let mut wait = poll.first;
+    let mut waited = Duration::ZERO;
     loop {
+        if waited >= STATUS_WAIT_LIMIT {
+            // Its rows may still be written: the caller reports them unconfirmed.
+            return Err(ClientError::Deadline {
+                after: STATUS_WAIT_LIMIT,
+                last: None,
+            });
+        }
         tokio::time::sleep(wait).await;
+        waited += wait;
         let mut answer = client
             .send(ApiRequest::new(Method::GET, &path))
             .await?
