@@ -81,9 +81,13 @@ pub(crate) fn raw_segment(uri: &Uri, n: usize) -> &str {
 
 /// The business unit a request asks for: `account_id` in the query, else the header.
 pub(crate) fn account_id(query: Option<&str>, headers: &HeaderMap) -> Option<String> {
-    if let Some(account) = split_account(query.unwrap_or("")).1 {
-        return Some(account);
-    }
+    split_account(query.unwrap_or(""))
+        .1
+        .or_else(|| header_account_id(headers))
+}
+
+/// The business unit of the `X-SFMC-Account-Id` header.
+pub(crate) fn header_account_id(headers: &HeaderMap) -> Option<String> {
     headers
         .get(ACCOUNT_HEADER)
         .and_then(|v| v.to_str().ok())
