@@ -3,7 +3,7 @@
 //! compared by digest in constant time ([`ApiKeys::verify`]) and never logged; a listener that
 //! is not loopback must have keys ([`require_keys_off_loopback`]). Without keys, requests that a
 //! browser sends on behalf of a page from another site are turned away (module `browser`):
-//! loopback is the guard then, and such pages are not local callers. [`admit`] decides.
+//! loopback is the guard then, and such pages are not local callers. `admit` decides.
 
 use std::net::SocketAddr;
 
