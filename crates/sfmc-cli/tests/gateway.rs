@@ -100,7 +100,7 @@ async fn the_gateway_serves_a_config_file_and_the_cli_shares_it() {
         let mut stream = tokio::net::TcpStream::connect(url.trim_start_matches("http://"))
             .await
             .unwrap();
-        stream.write_all(format!("POST {target} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").as_bytes()).await.unwrap();
+        stream.write_all(format!("POST {target} HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").as_bytes()).await.unwrap();
         let mut answer = String::new();
         stream.read_to_string(&mut answer).await.unwrap();
         assert!(answer.starts_with("HTTP/1.1 400"), "{target}: {answer}");

@@ -1,14 +1,47 @@
 //! Inbound access: when `[server] api_keys` holds digests, every request but `GET /healthz`
 //! must present one of the keys, as `Authorization: Bearer KEY` or `X-Api-Key: KEY`. Keys are
 //! compared by digest in constant time ([`ApiKeys::verify`]) and never logged; a listener that
-//! is not loopback must have keys ([`require_keys_off_loopback`]).
+//! is not loopback must have keys ([`require_keys_off_loopback`]). Without keys, requests that a
+//! browser sends on behalf of a page from another site are turned away (module `browser`):
+//! loopback is the guard then, and such pages are not local callers. `admit` decides.
 
 use std::net::SocketAddr;
 
 use axum::http::{HeaderMap, header};
 use sfmc_auth::config::ApiKeys;
 
+use crate::browser::{self, Foreign};
 use crate::forward::API_KEY_HEADER;
+
+/// Why a request is turned away before any route sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// Keys are required and none of them was presented.
+    NoKey,
+    /// A keyless gateway asked for under a `Host` that is not loopback (DNS rebinding).
+    ForeignHost,
+    /// A keyless gateway called by a browser for a page of another site.
+    CrossSite,
+}
+
+/// Whether a request for `path` with `headers` may reach the routes.
+pub(crate) fn admit(keys: &ApiKeys, path: &str, headers: &HeaderMap) -> Result<(), Refusal> {
+    if is_open_path(path) {
+        return Ok(());
+    }
+    if !keys.is_empty() {
+        return if is_allowed(keys, headers) {
+            Ok(())
+        } else {
+            Err(Refusal::NoKey)
+        };
+    }
+    match browser::foreign(headers) {
+        None => Ok(()),
+        Some(Foreign::Host) => Err(Refusal::ForeignHost),
+        Some(Foreign::Site) => Err(Refusal::CrossSite),
+    }
+}
 
 /// The key a request presents, if any: `X-Api-Key`, else the token of `Authorization: Bearer`.
 pub fn presented_key(headers: &HeaderMap) -> Option<&str> {

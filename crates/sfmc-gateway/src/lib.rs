@@ -12,7 +12,8 @@
 //!
 //! `?account_id=MID` or an `X-SFMC-Account-Id` header switches the business unit per request.
 //! Errors are JSON (`{"error": CODE, "message": TEXT}`). Inbound API keys ([`auth`]) guard every
-//! route but `/healthz` when configured, and must be when the listener is not loopback.
+//! route but `/healthz` when configured, and must be when the listener is not loopback; without
+//! them, browser requests for pages of other sites are refused (`Host`, `Origin`).
 //!
 //! ```no_run
 //! # async fn demo(connections: sfmc_client::Connections) -> Result<(), Box<dyn std::error::Error>> {
@@ -32,6 +33,7 @@
 
 pub mod app;
 pub mod auth;
+mod browser;
 mod error;
 mod forward;
 mod metrics;

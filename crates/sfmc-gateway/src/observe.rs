@@ -17,7 +17,7 @@ use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::auth;
+use crate::auth::{self, Refusal};
 use crate::error::json_error;
 use crate::metrics::{Observed, Route, Timer};
 use crate::state::AppState;
@@ -77,15 +77,10 @@ where
         self.state.metrics.in_flight_add(1);
         let method = request.method().clone();
         let uri = request.uri().clone();
-        let allowed =
-            auth::is_open_path(uri.path()) || auth::is_allowed(&self.state.keys, request.headers());
-        let inner = if allowed {
-            Some(self.inner.call(request))
-        } else {
-            None
-        };
+        let admitted = auth::admit(&self.state.keys, uri.path(), request.headers());
+        let inner = admitted.map(|()| self.inner.call(request));
         Observing {
-            inner,
+            inner: inner.into(),
             done: Done {
                 state: self.state.clone(),
                 timer,
@@ -100,8 +95,26 @@ pin_project! {
     /// The future of [`Observe`].
     pub(crate) struct Observing<F> {
         #[pin]
-        inner: Option<F>,
+        inner: Admitted<F>,
         done: Done,
+    }
+}
+
+pin_project! {
+    /// The inner service's future, or why the request never reached it.
+    #[project = AdmittedProj]
+    enum Admitted<F> {
+        Admitted { #[pin] inner: F },
+        Refused { refusal: Refusal },
+    }
+}
+
+impl<F> From<Result<F, Refusal>> for Admitted<F> {
+    fn from(admitted: Result<F, Refusal>) -> Self {
+        match admitted {
+            Ok(inner) => Self::Admitted { inner },
+            Err(refusal) => Self::Refused { refusal },
+        }
     }
 }
 
@@ -128,12 +141,12 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let response = match this.inner.as_pin_mut() {
-            Some(inner) => match ready!(inner.poll(cx)) {
+        let response = match this.inner.project() {
+            AdmittedProj::Admitted { inner } => match ready!(inner.poll(cx)) {
                 Ok(response) => response,
                 Err(never) => match never {},
             },
-            None => refused(),
+            AdmittedProj::Refused { refusal } => refused(*refusal),
         };
         Poll::Ready(Ok(this.done.record(response)))
     }
@@ -173,15 +186,30 @@ impl Done {
     }
 }
 
-/// 401 for a request without a valid key.
-fn refused() -> Response {
-    let mut refused = json_error(
-        StatusCode::UNAUTHORIZED,
-        "unauthorized",
-        "this gateway requires an API key: send Authorization: Bearer KEY or X-Api-Key: KEY",
-    );
-    refused
-        .headers_mut()
-        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-    tagged(refused, Route::Unauthorized, None)
+/// 401 for a request without a valid key, 403 for a browser's request from another site.
+fn refused(refusal: Refusal) -> Response {
+    let response = match refusal {
+        Refusal::NoKey => {
+            let mut response = json_error(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "this gateway requires an API key: send Authorization: Bearer KEY or X-Api-Key: KEY",
+            );
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            response
+        }
+        Refusal::ForeignHost => json_error(
+            StatusCode::FORBIDDEN,
+            "forbidden_host",
+            "this gateway has no API keys and answers only to loopback Host names (localhost, 127.0.0.1, [::1]); configure [server] api_keys to serve other names",
+        ),
+        Refusal::CrossSite => json_error(
+            StatusCode::FORBIDDEN,
+            "cross_site_request",
+            "this gateway has no API keys and refuses browser requests from pages of other sites (Origin, Sec-Fetch-Site); configure [server] api_keys to serve them",
+        ),
+    };
+    tagged(response, Route::Unauthorized, None)
 }

@@ -3,8 +3,9 @@
 //! connection's REST host ([`check`]), and `account_id` taken out of the query.
 //!
 //! Refused forms (checked on the raw, still percent-encoded path): `.` and `..` segments (also
-//! `%2e`, in any case and mix), encoded slashes (`%2F`), backslashes (raw or `%5C`), absolute
-//! URLs (`scheme:` first segments, `://` anywhere) and network paths (`//host`).
+//! `%2e`, in any case and mix, and with `;parameters` as in `..;/`), encoded slashes (`%2F`),
+//! backslashes (raw or `%5C`), encoded NULs (`%00`), absolute URLs (`scheme:` first segments,
+//! `://` anywhere) and network paths (`//host`).
 
 use std::borrow::Cow;
 
@@ -91,13 +92,25 @@ pub(crate) fn check(path: &str) -> Result<(), &'static str> {
         match (window[1], window[2].to_ascii_lowercase()) {
             (b'2', b'f') => return Err("contains an encoded slash (%2F)"),
             (b'5', b'c') => return Err("contains an encoded backslash (%5C)"),
+            (b'0', b'0') => return Err("contains an encoded NUL (%00)"),
             _ => {}
         }
     }
-    if path.split('/').any(is_dot_segment) {
-        return Err("contains a '.' or '..' segment (also percent-encoded)");
+    if path.split('/').map(without_parameters).any(is_dot_segment) {
+        return Err("contains a '.' or '..' segment (also percent-encoded, or with ;parameters)");
     }
     Ok(())
+}
+
+/// `segment` without its `;parameters` (raw or `%3B`): servlet containers read `..;x` as `..`.
+fn without_parameters(segment: &str) -> &str {
+    let raw = segment.find(';').unwrap_or(segment.len());
+    let encoded = segment
+        .as_bytes()
+        .windows(3)
+        .position(|w| w[0] == b'%' && w[1] == b'3' && w[2].eq_ignore_ascii_case(&b'b'))
+        .unwrap_or(segment.len());
+    &segment[..raw.min(encoded)]
 }
 
 /// Whether `segment` is `.` or `..`, with any dot written as `%2e`/`%2E`.
@@ -152,6 +165,8 @@ mod tests {
             "a/.hidden/b",
             "a/...",
             "a/%2e%2e%2e",
+            "hub/v1/x;v=1",
+            "a/..x;y",
         ] {
             assert_eq!(check(good), Ok(()), "{good}");
         }
@@ -177,6 +192,11 @@ mod tests {
             "http://evil.example/x",
             "https:/evil.example",
             "hub/v1/x?u=http://evil",
+            "hub/..;/..;/v2/token",
+            "hub/..;x/v2/token",
+            "hub/.%2e%3bx/v2/token",
+            "hub/.;/x",
+            "hub/..%00/x",
         ] {
             assert!(check(bad).is_err(), "{bad:?} was accepted");
         }

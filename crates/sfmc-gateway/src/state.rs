@@ -71,11 +71,7 @@ impl AppState {
     /// The connection named `raw` (percent-decoded first when it holds an escape), with its
     /// index.
     pub fn connection(&self, raw: &str) -> Option<(usize, &Connection)> {
-        let name: Cow<'_, str> = if raw.contains('%') {
-            percent_encoding::percent_decode_str(raw).decode_utf8_lossy()
-        } else {
-            Cow::Borrowed(raw)
-        };
+        let name = decoded(raw);
         self.connections
             .iter()
             .enumerate()
@@ -90,5 +86,15 @@ impl AppState {
         } else {
             names.join(", ")
         }
+    }
+}
+
+/// A raw path parameter percent-decoded (bytes that are not UTF-8 become U+FFFD, so that such a
+/// name is simply unknown).
+pub(crate) fn decoded(raw: &str) -> Cow<'_, str> {
+    if raw.contains('%') {
+        percent_encoding::percent_decode_str(raw).decode_utf8_lossy()
+    } else {
+        Cow::Borrowed(raw)
     }
 }

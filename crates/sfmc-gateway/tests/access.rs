@@ -1,6 +1,7 @@
 //! Inbound API keys (required off loopback, accepted in either header, refused otherwise, never
-//! forwarded), a router mounted beside the gateway's routes (behind the same keys and metrics),
-//! and the bounded graceful shutdown.
+//! forwarded), browser requests for pages of other sites refused without keys, a router mounted
+//! beside the gateway's routes (behind the same keys and metrics), and the bounded graceful
+//! shutdown.
 
 #![allow(clippy::unwrap_used)] // tests fail loudly on unexpected errors
 
@@ -111,6 +112,59 @@ async fn api_keys_are_required_accepted_and_never_forwarded() {
         text.contains("route=\"unauthorized\",status=\"401\"} 5\n"),
         "{text}"
     );
+}
+
+#[tokio::test]
+async fn without_keys_pages_of_other_sites_cannot_use_the_gateway() {
+    let upstream = Upstream::start().await;
+    let gateway = start_server(&upstream, ServerConfig::default()).await;
+    let operation = gateway.url("/connections/demo/operations/createCampaign");
+    let post = |headers: &[(&'static str, &'static str)]| {
+        let mut request = gateway
+            .http
+            .post(&operation)
+            .header("content-type", "text/plain")
+            .body(r#"{"name":"from a page"}"#);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            let body: serde_json::Value = response.json().await.unwrap_or_default();
+            (status, body["error"].as_str().unwrap_or("").to_owned())
+        }
+    };
+    // A form or fetch of a page from another site; DNS rebinding (a foreign name for 127.0.0.1).
+    for (headers, error) in [
+        (
+            &[("origin", "https://evil.example")][..],
+            "cross_site_request",
+        ),
+        (&[("origin", "null")], "cross_site_request"),
+        (&[("sec-fetch-site", "cross-site")], "cross_site_request"),
+        (&[("host", "rebound.evil.example:8290")], "forbidden_host"),
+    ] {
+        assert_eq!(post(headers).await, (403, error.to_owned()), "{headers:?}");
+    }
+    assert!(upstream.seen().is_empty(), "{:?}", upstream.seen());
+    // Services, and pages served from this machine, are callers.
+    assert_eq!(post(&[]).await.0, 200);
+    assert_eq!(post(&[("origin", "http://localhost:3000")]).await.0, 200);
+    assert_eq!(post(&[("host", "localhost")]).await.0, 200);
+    assert_eq!(gateway.get("/healthz").await.status(), 200);
+
+    // With keys, the key is the guard, whatever the Host.
+    let keyed = start_server(&upstream, keyed()).await;
+    let answer = keyed
+        .http
+        .get(keyed.url("/connections/demo/rest/platform/v1/tokenContext"))
+        .header("host", "gateway.internal:8290")
+        .bearer_auth("inbound-key-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
 }
 
 #[tokio::test]

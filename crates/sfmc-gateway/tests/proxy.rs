@@ -208,6 +208,8 @@ async fn escapes_from_the_rest_host_are_refused_before_anything_is_sent() {
         "/connections/demo/rest/http://127.0.0.1:1/_emulator/stats",
         "/connections/demo/rest/https:%2F%2Fevil.example/x",
         "/connections/demo/rest//evil.example/x",
+        "/connections/demo/rest/hub/..;/..;/_emulator/stats",
+        "/connections/demo/rest/hub/..%3B/_emulator/stats",
     ] {
         for method in ["GET", "POST", "DELETE"] {
             let (status, body) = raw(gateway.addr, method, target).await;

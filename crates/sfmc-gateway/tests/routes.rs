@@ -243,3 +243,38 @@ async fn metrics_count_requests_tokens_and_latency() {
     );
     assert!(!text.contains("zzz"), "labels never come from the request");
 }
+
+#[tokio::test]
+async fn names_that_do_not_decode_are_json_404s_too() {
+    let upstream = Upstream::start().await;
+    let gateway = start(&upstream).await;
+    for (method, target, error) in [
+        ("GET", "/connections/%FF/test", "unknown_connection"),
+        ("GET", "/connections/%FF/operations", "unknown_connection"),
+        (
+            "POST",
+            "/connections/%C0%AF/operations/createCampaign",
+            "unknown_connection",
+        ),
+        (
+            "POST",
+            "/connections/demo/operations/%FF",
+            "unknown_operation",
+        ),
+        (
+            "GET",
+            "/connections/%FF/rest/hub/v1/campaigns",
+            "unknown_connection",
+        ),
+    ] {
+        let (status, body) = support::raw(gateway.addr, method, target).await;
+        let body: Value = serde_json::from_str(&body)
+            .unwrap_or_else(|e| panic!("{method} {target}: {e}: {body:?}"));
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (404, Some(error)),
+            "{method} {target}: {body}"
+        );
+    }
+    assert!(upstream.seen().is_empty(), "{:?}", upstream.seen());
+}

@@ -5,13 +5,13 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use sfmc_auth::{UserInfo, fetch_userinfo};
 
-use super::{account_id, client_for};
+use super::{account_id, client_for, raw_segment};
 use crate::error::{json_error, token_error};
 use crate::metrics::Route;
 use crate::observe::tagged;
@@ -30,12 +30,13 @@ pub(crate) async fn list(State(state): State<Arc<AppState>>) -> Response {
 /// Verifies the connection: a token, then `GET {auth}/v2/userinfo` with it.
 pub(crate) async fn test(
     State(state): State<Arc<AppState>>,
-    Path(name): Path<String>,
+    uri: Uri,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
     let account = account_id(query.as_deref(), &headers);
-    let (index, client) = match client_for(&state, &name, account.as_deref(), Route::Test) {
+    let name = raw_segment(&uri, 2);
+    let (index, client) = match client_for(&state, name, account.as_deref(), Route::Test) {
         Ok(found) => found,
         Err(response) => return response,
     };

@@ -12,7 +12,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use axum::routing::{any, get, post};
 use sfmc_client::Client;
@@ -72,11 +72,22 @@ async fn method_not_allowed() -> Response {
     )
 }
 
+/// The `n`-th segment of the path (`/connections/{name}/…`: `name` is segment 2), raw: the
+/// handlers decode names themselves, so that a name that is not UTF-8 once decoded is an unknown
+/// name (a JSON 404) rather than axum's plain-text rejection of a `Path` that does not decode.
+pub(crate) fn raw_segment(uri: &Uri, n: usize) -> &str {
+    uri.path().split('/').nth(n).unwrap_or("")
+}
+
 /// The business unit a request asks for: `account_id` in the query, else the header.
 pub(crate) fn account_id(query: Option<&str>, headers: &HeaderMap) -> Option<String> {
-    if let Some(account) = split_account(query.unwrap_or("")).1 {
-        return Some(account);
-    }
+    split_account(query.unwrap_or(""))
+        .1
+        .or_else(|| header_account_id(headers))
+}
+
+/// The business unit of the `X-SFMC-Account-Id` header.
+pub(crate) fn header_account_id(headers: &HeaderMap) -> Option<String> {
     headers
         .get(ACCOUNT_HEADER)
         .and_then(|v| v.to_str().ok())

@@ -9,21 +9,22 @@ use std::sync::atomic::Ordering;
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use sfmc_client::{ClientError, catalog};
 
-use super::{account_id, client_for};
+use super::{account_id, client_for, raw_segment};
 use crate::error::{client_error, json_error, validation};
 use crate::metrics::Route;
 use crate::observe::tagged;
-use crate::state::AppState;
+use crate::state::{AppState, decoded};
 
 /// The operations a connection serves (every connection serves the whole catalog).
-pub(crate) async fn list(State(state): State<Arc<AppState>>, Path(name): Path<String>) -> Response {
-    let (index, _) = match client_for(&state, &name, None, Route::Operations) {
+pub(crate) async fn list(State(state): State<Arc<AppState>>, uri: Uri) -> Response {
+    let name = raw_segment(&uri, 2);
+    let (index, _) = match client_for(&state, name, None, Route::Operations) {
         Ok(found) => found,
         Err(response) => return response,
     };
@@ -38,13 +39,15 @@ pub(crate) async fn list(State(state): State<Arc<AppState>>, Path(name): Path<St
 /// Runs one operation.
 pub(crate) async fn call(
     State(state): State<Arc<AppState>>,
-    Path((name, operation)): Path<(String, String)>,
+    uri: Uri,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
     let account = account_id(query.as_deref(), &headers);
-    let (index, client) = match client_for(&state, &name, account.as_deref(), Route::Operation) {
+    let name = raw_segment(&uri, 2);
+    let operation = decoded(raw_segment(&uri, 4));
+    let (index, client) = match client_for(&state, name, account.as_deref(), Route::Operation) {
         Ok(found) => found,
         Err(response) => return response,
     };

@@ -29,9 +29,9 @@ use futures_util::StreamExt;
 use http_body::Body as _;
 use sfmc_client::Client;
 
-use super::client_for;
+use super::{client_for, header_account_id};
 use crate::error::{json_error, token_error};
-use crate::forward::{self, ACCOUNT_HEADER};
+use crate::forward;
 use crate::metrics::Route;
 use crate::observe::tagged;
 use crate::proxy_path::{self, Target};
@@ -49,14 +49,7 @@ pub(crate) async fn proxy(State(state): State<Arc<AppState>>, request: Request) 
         let response = json_error(StatusCode::NOT_FOUND, "not_found", "no such route");
         return tagged(response, Route::Unmatched, None);
     };
-    let header_account = || {
-        parts
-            .headers
-            .get(ACCOUNT_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| v.trim().to_owned())
-    };
-    let account = target.account_id.clone().or_else(header_account);
+    let account = (target.account_id.clone()).or_else(|| header_account_id(&parts.headers));
     let (index, client) = match client_for(&state, target.name, account.as_deref(), Route::Rest) {
         Ok(found) => found,
         Err(response) => return response,

@@ -267,7 +267,7 @@ pub async fn raw(addr: SocketAddr, method: &str, target: &str) -> (u16, String) 
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     let request =
-        format!("{method} {target} HTTP/1.1\r\nHost: gateway\r\nConnection: close\r\n\r\n");
+        format!("{method} {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut answer = Vec::new();
     let _ = tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut answer))
