@@ -78,6 +78,10 @@ fn main() -> ExitCode {
         connection::shutdown_all().await;
         outcome
     });
+    // Everything the command started has finished or been stopped above; what may remain is a
+    // blocking read of stdin (`sfmc de import -` interrupted on a terminal), which must not hold
+    // the exit until the user presses Enter.
+    runtime.shutdown_background();
     logging::flush();
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
