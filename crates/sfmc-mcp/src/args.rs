@@ -5,6 +5,8 @@
 use rmcp::model::JsonObject;
 use serde_json::{Map, Value};
 
+pub use sfmc_client::catalog::json_type;
+
 /// An argument that is missing, of the wrong type or out of range.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ArgumentError {
@@ -27,19 +29,6 @@ impl ArgumentError {
 #[derive(Debug, Default)]
 pub struct Args {
     map: Map<String, Value>,
-}
-
-/// The JSON type of `value`, for messages.
-pub fn json_type(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(n) if n.is_i64() || n.is_u64() => "an integer",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 impl Args {

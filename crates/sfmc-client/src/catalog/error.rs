@@ -71,8 +71,8 @@ fn did_you_mean(suggestion: Option<&str>) -> String {
     suggestion.map_or_else(String::new, |s| format!(" (did you mean {s:?}?)"))
 }
 
-/// The JSON type of a value, for messages.
-pub(crate) fn json_type(value: &Value) -> &'static str {
+/// The JSON type of a value, for messages ("a string", "an integer", …).
+pub fn json_type(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

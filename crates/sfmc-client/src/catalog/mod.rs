@@ -14,7 +14,7 @@ mod schema;
 
 pub use build::{OperationRequest, encode_segment};
 pub use docs::markdown;
-pub use error::ValidationError;
+pub use error::{ValidationError, json_type};
 
 /// An HTTP method of an operation (a `const`-friendly mirror of [`reqwest::Method`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
