@@ -33,7 +33,8 @@ fn main() -> ExitCode {
         _ => logging::init(LogFormat::Text, "warn", false),
     }
     // One-shot commands run on the calling thread (no worker threads to start); the servers
-    // (emulator, gateway) serve on all cores and handle their own signals.
+    // (emulator, gateway) handle their own signals; the emulator serves on all cores, the
+    // gateway on worker threads of its own (`sfmc-gateway`'s workers).
     let server = matches!(
         cli.command,
         cli::Command::Emulator(_) | cli::Command::Gateway(_)

@@ -17,14 +17,14 @@ use axum::response::Response;
 use sfmc_auth::HttpTimeouts;
 use sfmc_auth::config::ServerConfig;
 use sfmc_client::{ClientConfig, Connections};
-use tokio::net::{TcpListener, TcpSocket};
+use tokio::net::TcpSocket;
 
 use crate::auth::require_keys_off_loopback;
 use crate::metrics::{Metrics, Observed, Route};
 use crate::observe::ObserveLayer;
 use crate::state::{AppState, Connection, Limits};
 use crate::upstream::Upstreams;
-use crate::{routes, server};
+use crate::{routes, workers};
 
 /// Where the gateway listens when neither `--listen` nor `[server] listen` says.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8290";
@@ -166,8 +166,9 @@ impl Gateway {
     }
 }
 
-/// A listener with a deep backlog (bursts of new connections wait instead of being dropped).
-fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
+/// A listener with a deep backlog (bursts of new connections wait instead of being dropped),
+/// not yet tied to a runtime: every worker accepts on it.
+fn listen(addr: SocketAddr) -> io::Result<std::net::TcpListener> {
     let socket = if addr.is_ipv4() {
         TcpSocket::new_v4()?
     } else {
@@ -175,12 +176,12 @@ fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
     };
     socket.set_reuseaddr(true)?;
     socket.bind(addr)?;
-    socket.listen(LISTEN_BACKLOG)
+    socket.listen(LISTEN_BACKLOG)?.into_std()
 }
 
 /// A bound gateway.
 pub struct Listening {
-    listener: TcpListener,
+    listener: std::net::TcpListener,
     local_addr: SocketAddr,
     router: Router,
     grace: Duration,
@@ -200,10 +201,12 @@ impl Listening {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> io::Result<()> {
-        let served = server::serve(self.listener, self.router, shutdown, self.grace).await;
+        let workers = workers::serve(self.listener, self.router, shutdown, self.grace).await?;
+        // Refreshes run on the workers' runtimes: they are stopped before those end.
         self.manager
             .shutdown(self.grace.max(Duration::from_secs(1)))
             .await;
-        served
+        workers.release().await;
+        Ok(())
     }
 }

@@ -43,6 +43,7 @@ pub mod routes;
 mod server;
 mod state;
 mod upstream;
+mod workers;
 
 pub use app::{DEFAULT_LISTEN, Gateway, GatewayError, Listening};
 pub use routes::proxy::REPLAY_LIMIT;

@@ -1,10 +1,10 @@
-//! Serving on a socket: an HTTP/1 accept loop (TCP_NODELAY, keep-alive, a header read timeout),
-//! a task per connection, and the bounded graceful shutdown — on the signal the listener closes,
+//! One worker's serving on the shared socket ([`crate::workers`]): an HTTP/1 accept loop
+//! (TCP_NODELAY, keep-alive, a header read timeout), a task per connection on the worker's own
+//! runtime, and the bounded graceful shutdown — on the signal the listener closes,
 //! each connection finishes the request it is answering (idle keep-alive connections close at
 //! once), and whatever still runs when the grace period ends is aborted.
 
 use std::future::Future;
-use std::io;
 use std::time::Duration;
 
 use axum::Router;
@@ -29,9 +29,9 @@ async fn stop_signal(stopped: &mut watch::Receiver<bool>) {
 pub(crate) async fn serve(
     listener: TcpListener,
     router: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
+    shutdown: impl Future<Output = ()>,
     grace: Duration,
-) -> io::Result<()> {
+) {
     let (stop, stopped) = watch::channel(false);
     let mut connections = JoinSet::new();
     let mut shutdown = std::pin::pin!(shutdown);
@@ -85,5 +85,4 @@ pub(crate) async fn serve(
         );
         connections.shutdown().await;
     }
-    Ok(())
 }

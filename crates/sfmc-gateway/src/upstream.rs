@@ -2,8 +2,10 @@
 //! first time the origin is seen, with `sfmc-auth`'s proxy rule decided once for it
 //! ([`ProxyPolicy`]: `HTTPS_PROXY`/`NO_PROXY`; loopback and plain http always direct):
 //!
-//! - a direct origin (the usual case) gets a bare `hyper` client — rustls with the platform's
-//!   roots for https, HTTP/1.1 keep-alive, TCP_NODELAY — the leanest path a request can take;
+//! - a direct origin (the usual case) gets a bare `hyper` client per worker thread
+//!   ([`crate::workers`], so that a request and its pooled upstream connection share a thread)
+//!   — rustls with the platform's roots for https, HTTP/1.1 keep-alive, TCP_NODELAY — the
+//!   leanest path a request can take;
 //! - a proxied origin gets a `reqwest` client with that proxy (a `CONNECT` tunnel).
 //!
 //! Either way no redirect is followed (a redirect must not carry the token elsewhere),
@@ -38,7 +40,8 @@ type Direct = HyperClient<HttpsConnector<HttpConnector>, Body>;
 
 /// How an origin is reached.
 enum Sender {
-    Direct(Box<Direct>),
+    /// A client for each worker.
+    Direct(Vec<Direct>),
     Proxied(reqwest::Client),
 }
 
@@ -109,7 +112,8 @@ impl Upstreams {
         let deadline = Box::pin(sleep(self.timeout));
         let exchange = async {
             match &*sender {
-                Sender::Direct(client) => {
+                Sender::Direct(clients) => {
+                    let client = &clients[crate::workers::worker_index() % clients.len()];
                     let response = client
                         .request(request)
                         .await
@@ -182,10 +186,14 @@ impl Upstreams {
             .https_or_http()
             .enable_http1()
             .wrap_connector(http);
-        let client = HyperClient::builder(TokioExecutor::new())
-            .pool_idle_timeout(POOL_IDLE)
-            .build(connector);
-        Ok(Sender::Direct(Box::new(client)))
+        let clients = (0..crate::workers::count())
+            .map(|_| {
+                HyperClient::builder(TokioExecutor::new())
+                    .pool_idle_timeout(POOL_IDLE)
+                    .build(connector.clone())
+            })
+            .collect();
+        Ok(Sender::Direct(clients))
     }
 }
 
