@@ -1,6 +1,7 @@
 //! The MCP server on the gateway's `/mcp` (Streamable HTTP), driven by an rmcp client: the tools
 //! of the catalog are listed, a campaign is created and read back through a config file's
-//! connection, Marketing Cloud errors are tool errors, `--mcp-read-only` hides every mutating
+//! connection, a revoked token costs one refresh and no failed call, Marketing Cloud errors are
+//! tool errors, `--mcp-read-only` hides every mutating
 //! tool, and `/mcp` sits behind the gateway's inbound keys and metrics.
 
 #![allow(clippy::unwrap_used)] // tests fail loudly on unexpected errors
@@ -79,6 +80,12 @@ async fn the_gateway_serves_mcp_over_a_config_file_connection() {
     assert!(failed, "a 404 is a tool error: {missing}");
     assert_eq!(missing["error"]["status"], 404, "{missing}");
     assert_eq!(env.token_requests(), 1);
+    // A token revoked mid-session costs one refresh and no failed call.
+    env.emulator.revoke_all();
+    let (again, failed) = call(&client, "sfmc_get_campaigns", json!({})).await;
+    assert!(!failed, "{again}");
+    assert_eq!(again["result"]["items"][0]["name"], "Through the gateway");
+    assert_eq!(env.token_requests(), 2);
     client.cancel().await.unwrap();
 
     let metrics = reqwest::get(format!("{url}/metrics"))
