@@ -1,8 +1,8 @@
 //! The MCP server on the gateway's `/mcp` (Streamable HTTP), driven by an rmcp client: the tools
 //! of the catalog are listed, a campaign is created and read back through a config file's
 //! connection, a revoked token costs one refresh and no failed call, Marketing Cloud errors are
-//! tool errors, `--mcp-read-only` hides every mutating
-//! tool, and `/mcp` sits behind the gateway's inbound keys and metrics.
+//! tool errors, `--mcp-read-only` hides every mutating tool, and `/mcp` sits behind the
+//! gateway's inbound keys and metrics.
 
 #![allow(clippy::unwrap_used)] // tests fail loudly on unexpected errors
 
