@@ -89,17 +89,7 @@ impl Connection {
             .push(manager.clone());
         let (settings, emulator) = match source {
             Source::Emulated => {
-                let emulator =
-                    sfmc_emulator::start(EmulatorConfig::demo(), ([127, 0, 0, 1], 0).into())
-                        .await
-                        .map_err(|e| {
-                            Failure::unavailable(format!("cannot start the emulator: {e}"))
-                        })?;
-                let settings = ConnectionSettings::new(
-                    AuthBaseUrl::parse(&emulator.url())?,
-                    DEMO_CLIENT_ID,
-                    SecretString::from(DEMO_CLIENT_SECRET),
-                )?;
+                let (emulator, settings) = start_demo().await?;
                 (settings, Some(emulator))
             }
             Source::File { connection, .. } => (connection.settings, None),
@@ -182,7 +172,7 @@ impl Source {
 
 /// The Redis tier for `--token-cache URL`, keys under `prefix`, its refresh lock a lease that
 /// fits the load timeout.
-fn redis_store(
+pub fn redis_store(
     url: &str,
     prefix: &str,
     load_timeout: Duration,
@@ -193,6 +183,19 @@ fn redis_store(
     let store =
         RedisStore::new(config).map_err(|e| Failure::config(format!("token cache: {e}")))?;
     Ok(Arc::new(store))
+}
+
+/// An emulator in this process with the demo package, and the settings of that package.
+pub async fn start_demo() -> Result<(RunningEmulator, ConnectionSettings), Failure> {
+    let emulator = sfmc_emulator::start(EmulatorConfig::demo(), ([127, 0, 0, 1], 0).into())
+        .await
+        .map_err(|e| Failure::unavailable(format!("cannot start the emulator: {e}")))?;
+    let settings = ConnectionSettings::new(
+        AuthBaseUrl::parse(&emulator.url())?,
+        DEMO_CLIENT_ID,
+        SecretString::from(DEMO_CLIENT_SECRET),
+    )?;
+    Ok((emulator, settings))
 }
 
 fn with_options(

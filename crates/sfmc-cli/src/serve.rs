@@ -6,17 +6,14 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use secrecy::SecretString;
 use sfmc_auth::config::{Config, ConnectionConfig, ServerConfig, TokenCacheConfig};
-use sfmc_auth::store::{RedisStore, RedisStoreConfig};
-use sfmc_auth::{
-    AuthBaseUrl, ConnectionSettings, HttpTimeouts, HttpTokenEndpoint, RefreshPolicy, TokenManager,
-};
+use sfmc_auth::store::RedisStoreConfig;
+use sfmc_auth::{HttpTimeouts, HttpTokenEndpoint, RefreshPolicy, TokenManager};
 use sfmc_client::Connections;
-use sfmc_emulator::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, EmulatorConfig, RunningEmulator};
+use sfmc_emulator::RunningEmulator;
 
-use crate::config_file;
 use crate::exit::Failure;
+use crate::{config_file, connection};
 
 /// The name of the demo connection of `--emulated`.
 pub const DEMO_CONNECTION: &str = "demo";
@@ -73,13 +70,11 @@ fn manager(token_cache: &TokenCacheConfig) -> Result<TokenManager, Failure> {
         .endpoint(Arc::new(endpoint))
         .policy(RefreshPolicy::default().with_load_timeout(LOAD_TIMEOUT));
     if let Some(url) = &token_cache.redis_url {
-        let mut redis = RedisStoreConfig::new(url).within_load_timeout(LOAD_TIMEOUT);
-        if let Some(prefix) = &token_cache.prefix {
-            redis = redis.with_key_prefix(prefix);
-        }
-        let store = RedisStore::new(redis)
-            .map_err(|e| Failure::config(format!("[token_cache] redis_url: {e}")))?;
-        builder = builder.store(Arc::new(store));
+        let prefix = token_cache
+            .prefix
+            .as_deref()
+            .unwrap_or(RedisStoreConfig::DEFAULT_KEY_PREFIX);
+        builder = builder.store(connection::redis_store(url, prefix, LOAD_TIMEOUT)?);
     }
     Ok(builder.build()?)
 }
@@ -91,14 +86,7 @@ async fn emulated_config(explicit: Option<&Path>) -> Result<(Config, RunningEmul
         Some(path) => config_file::load(Some(path))?.map(|c| c.server),
         None => None,
     };
-    let emulator = sfmc_emulator::start(EmulatorConfig::demo(), ([127, 0, 0, 1], 0).into())
-        .await
-        .map_err(|e| Failure::unavailable(format!("cannot start the emulator: {e}")))?;
-    let settings = ConnectionSettings::new(
-        AuthBaseUrl::parse(&emulator.url())?,
-        DEMO_CLIENT_ID,
-        SecretString::from(DEMO_CLIENT_SECRET),
-    )?;
+    let (emulator, settings) = connection::start_demo().await?;
     let config = Config {
         file: "<emulated>".into(),
         server: server.unwrap_or_else(ServerConfig::default),
