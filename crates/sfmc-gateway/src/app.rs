@@ -1,7 +1,8 @@
 //! [`Gateway`]: the connections and `[server]` settings made into an axum router — the
 //! gateway's routes, any routers mounted beside them (the MCP server's `/mcp`), one layer for
 //! inbound keys, metrics and request logs around all of them — and [`Listening`], the bound
-//! socket that serves it until a shutdown signal.
+//! socket that serves it on the gateway's worker threads (module `workers`) until a shutdown
+//! signal.
 
 use std::future::Future;
 use std::io;

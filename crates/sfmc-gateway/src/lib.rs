@@ -13,7 +13,12 @@
 //! `?account_id=MID` or an `X-SFMC-Account-Id` header switches the business unit per request.
 //! Errors are JSON (`{"error": CODE, "message": TEXT}`). Inbound API keys ([`auth`]) guard every
 //! route but `/healthz` when configured, and must be when the listener is not loopback; without
-//! them, browser requests for pages of other sites are refused (`Host`, `Origin`).
+//! them, browser requests for pages of other sites are refused (`Host`, `Origin`). Other
+//! routers can be mounted beside these ([`Gateway::mount`]; `sfmc gateway` mounts the MCP
+//! server at `/mcp`) behind the same keys, metrics and logs.
+//!
+//! [`Listening::serve`] runs the gateway on worker threads of its own, one single-threaded
+//! tokio runtime each, all accepting on the one socket (module `workers`).
 //!
 //! ```no_run
 //! # async fn demo(connections: sfmc_client::Connections) -> Result<(), Box<dyn std::error::Error>> {

@@ -3,7 +3,9 @@
 //! `listening on http://IP:PORT`; Ctrl-C or SIGTERM stops it gracefully (exit 0). Exit 2 for a
 //! config error (naming the file, line and field) and for a listener off loopback without
 //! `[server] api_keys`. The MCP server is served at `/mcp` (Streamable HTTP) unless `--no-mcp`,
-//! with `--mcp-read-only`, `--mcp-allow` and `--mcp-deny` as `sfmc mcp`'s options. `--hash-key` prints the digest of a key read from stdin, for that list.
+//! with `--mcp-read-only`, `--mcp-allow` and `--mcp-deny` as `sfmc mcp`'s `--read-only`,
+//! `--allow` and `--deny` (a pattern matching no tool exits 2). `--hash-key` prints the digest
+//! of a key read from stdin, for `[server] api_keys`.
 
 use std::io::IsTerminal;
 use std::net::SocketAddr;

@@ -1,5 +1,6 @@
 //! `GET /metrics`: Prometheus text — requests by connection, route and status, the latency
-//! histogram, requests in flight, token requests, token failures and token age per connection.
+//! histogram, requests in flight, token requests, and per connection token failures, token age
+//! and the seconds until the token expires.
 
 use std::fmt::Write;
 use std::sync::Arc;
