@@ -114,14 +114,10 @@ pub struct ConnectionArgs {
         value_parser = clap::value_parser!(u64).range(LOAD_TIMEOUT_SECS)
     )]
     pub load_timeout: u64,
-    /// Prefix of the keys in Redis (to separate environments sharing one Redis).
-    #[arg(
-        long,
-        env = "SFMC_TOKEN_CACHE_PREFIX",
-        default_value = "sfmc:",
-        value_name = "PREFIX"
-    )]
-    pub token_cache_prefix: String,
+    /// Prefix of the keys in Redis, to separate environments sharing one Redis (default: the
+    /// config file's `[token_cache] prefix`, else "sfmc:").
+    #[arg(long, env = "SFMC_TOKEN_CACHE_PREFIX", value_name = "PREFIX")]
+    pub token_cache_prefix: Option<String>,
     /// Start an emulator in this process with a demo package and use it.
     #[arg(long)]
     pub emulated: bool,

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use secrecy::SecretString;
-use sfmc_auth::config::ConnectionConfig;
+use sfmc_auth::config::{ConnectionConfig, TokenCacheConfig};
 use sfmc_auth::store::{RedisStore, RedisStoreConfig};
 use sfmc_auth::{
     AuthBaseUrl, ConnectionSettings, FileStore, HttpTimeouts, HttpTokenEndpoint, RefreshPolicy,
@@ -65,10 +65,16 @@ impl Connection {
         }
         let load_timeout = Duration::from_secs(args.load_timeout);
         let source = Source::of(args)?;
-        let token_cache = args.token_cache.clone().or_else(|| match &source {
-            Source::File { redis_url, .. } => redis_url.clone(),
+        // Flags and variables first, then the config file's `[token_cache]`.
+        let file_cache = match &source {
+            Source::File { token_cache, .. } => Some(token_cache),
             _ => None,
-        });
+        };
+        let token_cache =
+            (args.token_cache.clone()).or_else(|| file_cache.and_then(|c| c.redis_url.clone()));
+        let prefix = (args.token_cache_prefix.clone())
+            .or_else(|| file_cache.and_then(|c| c.prefix.clone()))
+            .unwrap_or_else(|| RedisStoreConfig::DEFAULT_KEY_PREFIX.to_owned());
         let http = HttpTokenEndpoint::new(HttpTimeouts::default());
         let mut manager = TokenManager::builder()
             .endpoint(Arc::new(http.clone()))
@@ -79,7 +85,7 @@ impl Connection {
                 None => tracing::debug!("no cache directory (set SFMC_CACHE_DIR); not caching"),
             }
             if let Some(url) = &token_cache {
-                manager = manager.store(redis_store(url, &args.token_cache_prefix, load_timeout)?);
+                manager = manager.store(redis_store(url, &prefix, load_timeout)?);
             }
         }
         let manager = manager.build()?;
@@ -126,10 +132,10 @@ impl Connection {
 enum Source {
     /// `--emulated`: the demo package of an in-process emulator.
     Emulated,
-    /// A connection of the config file, and the file's `[token_cache] redis_url`.
+    /// A connection of the config file, and the file's `[token_cache]`.
     File {
         connection: Box<ConnectionConfig>,
-        redis_url: Option<String>,
+        token_cache: TokenCacheConfig,
     },
     /// Flags and `SFMC_*` variables.
     Flags,
@@ -165,7 +171,7 @@ impl Source {
         let connection = config_file::pick(&config, args.connection.as_deref())?;
         Ok(Self::File {
             connection: Box::new(connection.clone()),
-            redis_url: config.token_cache.redis_url.clone(),
+            token_cache: config.token_cache.clone(),
         })
     }
 }

@@ -24,7 +24,7 @@ use secrecy::SecretString;
 use sfmc_auth::store::{RedisStore, RedisStoreConfig};
 use sfmc_auth::{AuthBaseUrl, ConnectionSettings};
 use sfmc_emulator::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
-use support::{Env, cache_files, code, json, run_all, stderr, stdout};
+use support::{Env, bare, cache_files, code, json, run_all, stderr, stdout};
 
 /// What a Redis server answers (RESP2), enough for KEYS and GET.
 #[derive(Debug, PartialEq, Eq)]
@@ -285,4 +285,55 @@ async fn token_cache_prefix_names_the_keys() {
     let default_key = token_key(&env);
     let expected = default_key.replacen("sfmc:", "team-a:", 1);
     assert_eq!(all_keys(server.port()), vec![expected]);
+}
+
+#[tokio::test]
+async fn the_config_files_token_cache_applies_to_its_connections() {
+    let Some(server) = own_server("the_config_files_token_cache_applies") else {
+        return;
+    };
+    let env = Env::new("fleet-config").await;
+    let file = env.cache_dir.join("config.toml");
+    std::fs::create_dir_all(&env.cache_dir).unwrap();
+    std::fs::write(
+        &file,
+        format!(
+            "[token_cache]\nredis_url = \"{}\"\nprefix = \"from-file:\"\n\n[[connections]]\nname = \"main\"\nauth_base_uri = \"{}\"\nclient_id = \"{DEMO_CLIENT_ID}\"\nclient_secret = \"${{FLEET_SECRET}}\"\n",
+            server.url(),
+            env.emulator.url()
+        ),
+    )
+    .unwrap();
+    let run = |extra: &[&str], cache_dir: PathBuf| {
+        let mut args = vec![
+            "token",
+            "--raw",
+            "--config",
+            file.to_str().unwrap(),
+            "--connection",
+            "main",
+        ];
+        args.extend_from_slice(extra);
+        let mut command = bare(&args);
+        command
+            .env("SFMC_CACHE_DIR", cache_dir)
+            .env("FLEET_SECRET", DEMO_CLIENT_SECRET);
+        command
+    };
+    let output = run(&[], worker_dir(&env, "a")).output().await.unwrap();
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let from_file = token_key(&env).replacen("sfmc:", "from-file:", 1);
+    assert_eq!(all_keys(server.port()), vec![from_file.clone()]);
+
+    // A flag overrides the file's prefix (a fresh file cache, so the token comes from Redis or
+    // the emulator and is stored under the flag's prefix).
+    let output = run(&["--token-cache-prefix", "flag:"], worker_dir(&env, "b"))
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let mut keys = all_keys(server.port());
+    keys.sort();
+    let from_flag = token_key(&env).replacen("sfmc:", "flag:", 1);
+    assert_eq!(keys, vec![from_flag, from_file]);
 }
