@@ -35,6 +35,8 @@ pub mod catalog;
 mod client;
 pub mod connections;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod ops;
 pub mod paging;
 pub mod request;

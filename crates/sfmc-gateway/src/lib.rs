@@ -41,6 +41,8 @@ pub mod auth;
 mod browser;
 mod error;
 mod forward;
+#[doc(hidden)]
+pub mod fuzzing;
 mod metrics;
 mod observe;
 mod proxy_path;

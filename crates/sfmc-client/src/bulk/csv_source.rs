@@ -113,6 +113,12 @@ impl<R: AsyncRead + Unpin> CsvSource<R> {
         self.bytes_read
     }
 
+    /// The lengths of the record and field-end buffers, as grown so far (for the fuzz
+    /// targets' bound on memory).
+    pub fn buffer_lens(&self) -> (usize, usize) {
+        (self.record.len(), self.ends.len())
+    }
+
     /// Whether another record follows (it is read now and returned by the next
     /// [`CsvSource::next_record`]).
     pub async fn has_next(&mut self) -> Result<bool, SourceError> {

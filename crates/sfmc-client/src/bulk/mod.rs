@@ -40,7 +40,7 @@
 mod async_rows;
 mod batch;
 mod columns;
-mod csv_source;
+pub(crate) mod csv_source;
 mod export;
 mod import;
 mod outcome;
