@@ -41,6 +41,7 @@ fuzz_target!(|data: &[u8]| {
     let first = path.split('/').next().unwrap_or("");
     assert!(!first.contains(':'), "{path:?}");
     assert!(!path.contains('\\'), "{path:?}");
+    assert!(!path.bytes().any(|b| b.is_ascii_control()), "{path:?}");
     let lower = path.to_ascii_lowercase();
     for escape in ["%2f", "%5c", "%00"] {
         assert!(!lower.contains(escape), "{path:?}");

@@ -4,7 +4,7 @@
 //!
 //! Refused forms (checked on the raw, still percent-encoded path): `.` and `..` segments (also
 //! `%2e`, in any case and mix, and with `;parameters` as in `..;/`), encoded slashes (`%2F`),
-//! backslashes (raw or `%5C`), encoded NULs (`%00`), absolute URLs (`scheme:` first segments,
+//! backslashes (raw or `%5C`), encoded NULs (`%00`), raw control characters, absolute URLs (`scheme:` first segments,
 //! `://` anywhere) and network paths (`//host`).
 
 use std::borrow::Cow;
@@ -87,6 +87,9 @@ pub(crate) fn check(path: &str) -> Result<(), &'static str> {
     let bytes = path.as_bytes();
     if bytes.contains(&b'\\') {
         return Err("contains a backslash");
+    }
+    if bytes.iter().any(u8::is_ascii_control) {
+        return Err("contains a control character");
     }
     for window in bytes.windows(3).filter(|w| w[0] == b'%') {
         match (window[1], window[2].to_ascii_lowercase()) {
@@ -197,6 +200,8 @@ mod tests {
             "hub/.%2e%3bx/v2/token",
             "hub/.;/x",
             "hub/..%00/x",
+            "hub/v1/a\0b",
+            "hub/v1/a\r\nb",
         ] {
             assert!(check(bad).is_err(), "{bad:?} was accepted");
         }
