@@ -1,7 +1,8 @@
 //! The route table: control plane, auth endpoints, tokenContext, the REST families
 //! ([`crate::api`]) and the REST fallback, wrapped
 //! so that every request is first normalized ([`crate::paths`]) and then counted
-//! ([`crate::gate`]) before routing.
+//! ([`crate::gate`]) before routing, and a body its handler left unread is read before the
+//! answer ([`crate::swallow`]).
 
 use std::sync::Arc;
 
@@ -11,7 +12,7 @@ use axum::routing::{any, get, post};
 
 use crate::config::EmulatorConfig;
 use crate::state::{EmulatorHandle, Shared};
-use crate::{api, control, gate, paths, rest, token, userinfo};
+use crate::{api, control, gate, paths, rest, swallow, token, userinfo};
 
 /// The emulator as an axum [`Router`] (for embedding in another server or calling with
 /// `tower::ServiceExt::oneshot`), plus the handle on its state. Instance URLs in responses are
@@ -43,6 +44,7 @@ pub fn router(config: EmulatorConfig) -> (Router, EmulatorHandle) {
     // otherwise runs after routing and could not change what is routed.
     let app = Router::new()
         .fallback_service(routes)
+        .layer(from_fn(swallow::swallow))
         .layer(from_fn_with_state(shared.clone(), gate::gate))
         .layer(from_fn(paths::normalize));
     (app, EmulatorHandle { shared })

@@ -101,6 +101,7 @@ mod server;
 mod state;
 mod stats;
 mod store;
+mod swallow;
 mod token;
 mod tokens;
 mod userinfo;

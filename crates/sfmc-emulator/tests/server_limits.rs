@@ -178,3 +178,30 @@ async fn bodies_over_each_routes_limit_are_413() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_request_answered_before_its_body_was_read_keeps_its_connection() {
+    let emu = emulator().await;
+    let mut stream = TcpStream::connect(emu.addr()).await.unwrap();
+    // No bearer token: the 401 is decided before the body is read.
+    stream
+        .write_all(
+            b"POST /hub/v1/campaigns HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 16\r\n\r\n{\"name\":",
+        )
+        .await
+        .unwrap();
+    for _ in 0..100 {
+        tokio::task::yield_now().await;
+    }
+    stream.write_all(b"\"later\"}").await.unwrap();
+    stream
+        .write_all(b"GET /_emulator/stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let answers = String::from_utf8_lossy(&read_to_close(&mut stream).await).into_owned();
+    assert!(answers.starts_with("HTTP/1.1 401"), "{answers}");
+    assert!(
+        answers.contains("HTTP/1.1 200 OK"),
+        "the second request on the connection was answered: {answers}"
+    );
+}

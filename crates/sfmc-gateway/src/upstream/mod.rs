@@ -2,10 +2,10 @@
 //! first time the origin is seen, with `sfmc-auth`'s proxy rule decided once for it
 //! ([`ProxyPolicy`]: `HTTPS_PROXY`/`NO_PROXY`; loopback and plain http always direct):
 //!
-//! - a direct origin (the usual case) gets a bare `hyper` client per worker thread
-//!   ([`crate::workers`], so that a request and its pooled upstream connection share a thread)
-//!   — rustls with the platform's roots for https, HTTP/1.1 keep-alive, TCP_NODELAY — the
-//!   leanest path a request can take;
+//! - a direct origin (the usual case) gets a [`Pool`] of `hyper` HTTP/1.1 keep-alive
+//!   connections per worker thread ([`crate::workers`], so that a request and its upstream
+//!   connection share a thread) — rustls with the platform's roots for https, TCP_NODELAY —
+//!   the leanest path a request can take;
 //! - a proxied origin gets a `reqwest` client with that proxy (a `CONNECT` tunnel).
 //!
 //! Either way no redirect is followed (a redirect must not carry the token elsewhere),
@@ -23,25 +23,21 @@ use axum::body::Body;
 use axum::http::{HeaderValue, Request, Response, Uri, header};
 use bytes::Bytes;
 use http_body::{Frame, SizeHint};
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use reqwest::Url;
 use sfmc_auth::http::{ProxyPolicy, USER_AGENT};
 use tokio::time::{Sleep, sleep};
 
+use self::pool::Pool;
+
+mod pool;
+
 /// How long connecting to Marketing Cloud may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-/// How long an idle pooled connection is kept.
-const POOL_IDLE: Duration = Duration::from_secs(90);
-
-type Direct = HyperClient<HttpsConnector<HttpConnector>, Body>;
-
 /// How an origin is reached.
 enum Sender {
-    /// A client for each worker.
-    Direct(Vec<Direct>),
+    /// A pool for each worker.
+    Direct(Vec<Arc<Pool>>),
     Proxied(reqwest::Client),
 }
 
@@ -112,13 +108,9 @@ impl Upstreams {
         let deadline = Box::pin(sleep(self.timeout));
         let exchange = async {
             match &*sender {
-                Sender::Direct(clients) => {
-                    let client = &clients[crate::workers::worker_index() % clients.len()];
-                    let response = client
-                        .request(request)
-                        .await
-                        .map_err(|e| UpstreamError::Failed(error_chain(&e)))?;
-                    Ok(response.map(Body::new))
+                Sender::Direct(pools) => {
+                    let pool = &pools[crate::workers::worker_index() % pools.len()];
+                    pool.send(request).await
                 }
                 Sender::Proxied(client) => {
                     let request = reqwest::Request::try_from(
@@ -186,15 +178,27 @@ impl Upstreams {
             .https_or_http()
             .enable_http1()
             .wrap_connector(http);
-        let clients = (0..crate::workers::count())
-            .map(|_| {
-                HyperClient::builder(TokioExecutor::new())
-                    .pool_idle_timeout(POOL_IDLE)
-                    .build(connector.clone())
-            })
+        let (origin, host) = origin_and_host(base)?;
+        let pools = (0..crate::workers::count())
+            .map(|_| Arc::new(Pool::new(connector.clone(), origin.clone(), host.clone())))
             .collect();
-        Ok(Sender::Direct(clients))
+        Ok(Sender::Direct(pools))
     }
+}
+
+/// Where to connect for `base` (`scheme://host[:port]/`) and the `Host` header of its
+/// requests (the port only when it is not the scheme's default).
+fn origin_and_host(base: &Url) -> Result<(Uri, HeaderValue), String> {
+    let host = base.host_str().unwrap_or_default();
+    let authority = match base.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    };
+    let invalid = || format!("the REST instance URL has no usable host: {host}");
+    let origin =
+        Uri::try_from(format!("{}://{authority}/", base.scheme())).map_err(|_| invalid())?;
+    let host = HeaderValue::try_from(authority).map_err(|_| invalid())?;
+    Ok((origin, host))
 }
 
 /// The URI of `path` and `query` (both raw, checked by `proxy_path`) under `base`, or `None`

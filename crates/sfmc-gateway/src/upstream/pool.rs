@@ -1,0 +1,259 @@
+//! One worker's keep-alive HTTP/1 connections to one direct origin ([`Pool`]): what
+//! `hyper_util`'s legacy client does for the proxy, less what the gateway does not need. A pool
+//! belongs to one worker thread and one origin, so a request hashes no pool key and takes no
+//! contended lock; the answer's body puts its connection back when it ends, so no task is
+//! spawned per request to watch for it; and a request never races a new connection against a
+//! checkout.
+//!
+//! - **Checkout:** the most recently returned connection that is, or becomes, ready (one handed
+//!   back at the end of an answer may still be finishing it); closed connections and those
+//!   idle for longer than [`IDLE_TIMEOUT`] are dropped; with none left, a new connection
+//!   (connect timeout and TLS as the connector says).
+//! - **Never sent twice:** a request that could not be written on a reused connection (the
+//!   server closed it while it was idle) is sent again on another one; a request once written
+//!   is never sent again.
+//! - **Given back only whole:** an answer whose body is dropped before its end, or fails, takes
+//!   its connection with it (hyper closes it); at most [`MAX_IDLE`] connections wait idle.
+//! - **Cancellation:** a caller that goes away while waiting for a connection or an answer
+//!   drops that one connection; nothing shared is left half-done.
+
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{HeaderValue, Request, Response, Uri, header};
+use bytes::Bytes;
+use http_body::{Body as _, Frame, SizeHint};
+use hyper::body::Incoming;
+use hyper::client::conn::http1::{self, SendRequest};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::connect::HttpConnector;
+use tower_service::Service;
+
+use super::{UpstreamError, error_chain};
+
+/// How long a connection may wait idle before it is no longer used.
+pub(crate) const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+/// The most connections one pool keeps idle.
+pub(crate) const MAX_IDLE: usize = 512;
+
+/// Now on tokio's clock (paused in tests): the time base of idle ages.
+#[allow(clippy::disallowed_methods)] // idle ages only; tests advance tokio's paused clock
+fn now() -> tokio::time::Instant {
+    tokio::time::Instant::now()
+}
+
+/// A connection waiting for its next request.
+struct Idle {
+    sender: SendRequest<Body>,
+    since: tokio::time::Instant,
+}
+
+/// Idle connections to one origin, and how to open more.
+pub(crate) struct Pool {
+    connector: HttpsConnector<HttpConnector>,
+    /// `scheme://authority/`: where to connect.
+    origin: Uri,
+    /// The `Host` header of every request.
+    host: HeaderValue,
+    idle: Mutex<VecDeque<Idle>>,
+}
+
+impl Pool {
+    /// A pool for `origin` (`scheme://authority/`), whose requests carry `host`.
+    pub(crate) fn new(
+        connector: HttpsConnector<HttpConnector>,
+        origin: Uri,
+        host: HeaderValue,
+    ) -> Self {
+        Self {
+            connector,
+            origin,
+            host,
+            idle: Mutex::new(VecDeque::new()),
+        }
+    }
+
+    /// Sends `request` (an absolute URI on this pool's origin) and returns the answer, whose
+    /// body gives the connection back when it ends.
+    pub(crate) async fn send(
+        self: &Arc<Self>,
+        mut request: Request<Body>,
+    ) -> Result<Response<Body>, UpstreamError> {
+        let origin_form = request
+            .uri()
+            .path_and_query()
+            .map_or_else(|| Uri::from_static("/"), |path| Uri::from(path.clone()));
+        *request.uri_mut() = origin_form;
+        request
+            .headers_mut()
+            .insert(header::HOST, self.host.clone());
+        loop {
+            let (mut sender, reused) = match self.checkout().await {
+                Some(sender) => (sender, true),
+                None => (self.connect().await?, false),
+            };
+            match sender.try_send_request(request).await {
+                Ok(response) => return Ok(self.lease(sender, response)),
+                Err(mut error) => match error.take_message() {
+                    Some(unsent) if reused => request = unsent,
+                    _ => return Err(UpstreamError::Failed(error_chain(&error.into_error()))),
+                },
+            }
+        }
+    }
+
+    /// The number of idle connections (for tests).
+    #[cfg(test)]
+    pub(crate) fn idle_count(&self) -> usize {
+        self.idle().len()
+    }
+
+    fn idle(&self) -> std::sync::MutexGuard<'_, VecDeque<Idle>> {
+        // The queue holds no invariant a panic could break halfway.
+        self.idle.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The most recently returned usable connection, once ready; `None` when there is none.
+    async fn checkout(&self) -> Option<SendRequest<Body>> {
+        loop {
+            let mut sender = {
+                let mut idle = self.idle();
+                let now = now();
+                loop {
+                    let entry = idle.pop_back()?;
+                    if !entry.sender.is_closed() && now.duration_since(entry.since) < IDLE_TIMEOUT {
+                        break entry.sender;
+                    }
+                }
+            };
+            if sender.is_ready() || sender.ready().await.is_ok() {
+                return Some(sender);
+            }
+        }
+    }
+
+    /// A new connection, its I/O driven by a task on this thread's runtime.
+    async fn connect(&self) -> Result<SendRequest<Body>, UpstreamError> {
+        let mut connector = self.connector.clone();
+        let failed = |error: Box<dyn std::error::Error + Send + Sync>| {
+            UpstreamError::Failed(error_chain(&*error))
+        };
+        std::future::poll_fn(|cx| connector.poll_ready(cx))
+            .await
+            .map_err(failed)?;
+        let io = connector.call(self.origin.clone()).await.map_err(failed)?;
+        let (sender, connection) = http1::Builder::new()
+            .handshake(io)
+            .await
+            .map_err(|error| UpstreamError::Failed(error_chain(&error)))?;
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!(error = %error_chain(&error), "upstream connection ended");
+            }
+        });
+        Ok(sender)
+    }
+
+    /// The answer, its body holding the connection until it ends.
+    fn lease(
+        self: &Arc<Self>,
+        sender: SendRequest<Body>,
+        response: Response<Incoming>,
+    ) -> Response<Body> {
+        let mut lease = Some(Lease {
+            sender,
+            pool: self.clone(),
+        });
+        if response.body().is_end_stream()
+            && let Some(lease) = lease.take()
+        {
+            lease.give_back();
+        }
+        response.map(|body| Body::new(Leased { body, lease }))
+    }
+
+    fn put(&self, sender: SendRequest<Body>) {
+        let now = now();
+        let mut idle = self.idle();
+        while idle
+            .front()
+            .is_some_and(|oldest| now.duration_since(oldest.since) >= IDLE_TIMEOUT)
+        {
+            idle.pop_front();
+        }
+        if idle.len() < MAX_IDLE {
+            idle.push_back(Idle { sender, since: now });
+        }
+    }
+}
+
+/// A connection lent to one answer.
+struct Lease {
+    sender: SendRequest<Body>,
+    pool: Arc<Pool>,
+}
+
+impl Lease {
+    fn give_back(self) {
+        self.pool.put(self.sender);
+    }
+}
+
+/// An answer's body; gives its connection back to the pool once read to its end.
+struct Leased {
+    body: Incoming,
+    lease: Option<Lease>,
+}
+
+impl http_body::Body for Leased {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        let frame = ready!(Pin::new(&mut self.body).poll_frame(cx));
+        match &frame {
+            None => self.give_back(),
+            Some(Ok(_)) if self.body.is_end_stream() => self.give_back(),
+            Some(Ok(_)) => {}
+            // The connection is in no state to be used again: hyper closes it.
+            Some(Err(_)) => self.lease = None,
+        }
+        Poll::Ready(frame)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+}
+
+impl Leased {
+    fn give_back(&mut self) {
+        if let Some(lease) = self.lease.take() {
+            lease.give_back();
+        }
+    }
+}
+
+impl Drop for Leased {
+    /// A body dropped at its end (a server stops polling once `is_end_stream` says so) gives
+    /// the connection back; one dropped before takes it along.
+    fn drop(&mut self) {
+        if self.body.is_end_stream() {
+            self.give_back();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
