@@ -15,6 +15,10 @@ use std::time::Duration;
 use tracing_subscriber::fmt::MakeWriter;
 
 use crate::commands::gateway::LogFormat;
+use text_format::TextFormat;
+
+mod text_format;
+mod timestamp;
 
 /// Lines waiting to be written before a logging thread blocks (memory stays bounded).
 const PENDING_LINES: usize = 16 * 1024;
@@ -41,8 +45,16 @@ pub fn init(format: LogFormat, default: &str, buffered: bool) {
     let writer = if buffered { start_writer(format) } else { None };
     let ansi = writer.is_none() && io::IsTerminal::is_terminal(&io::stderr());
     match (format, writer) {
-        (LogFormat::Text, Some(w)) => builder.with_ansi(false).with_writer(w).init(),
-        (LogFormat::Text, None) => builder.with_ansi(ansi).with_writer(io::stderr).init(),
+        (LogFormat::Text, Some(w)) => builder
+            .with_ansi(false)
+            .event_format(TextFormat::new())
+            .with_writer(w)
+            .init(),
+        (LogFormat::Text, None) => builder
+            .with_ansi(ansi)
+            .event_format(TextFormat::new())
+            .with_writer(io::stderr)
+            .init(),
         (LogFormat::Json, Some(w)) => builder
             .json()
             .with_current_span(false)
