@@ -5,6 +5,9 @@
 //! does not keep up and the channel is full, lines are dropped (and counted in a line of their
 //! own once stderr moves again) rather than stalling the server's threads. [`flush`] waits
 //! (bounded) until every line is written; `main` calls it before exiting.
+//!
+//! Text lines are written by [`text_format`] (cheaper than tracing_subscriber's default format,
+//! byte for byte the same text); JSON lines by tracing_subscriber's JSON format.
 
 use std::io::{self, BufWriter, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -144,6 +147,9 @@ struct ChannelWriter {
 }
 
 impl Write for ChannelWriter {
+    /// Sends a copy of the line: the formatter's buffer is reused for the next line. The copy
+    /// and the send cost some 50–60 ns a line against ~250 ns for formatting it (measured by
+    /// `logging_cost`); handing buffers back and forth would save little of that.
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self.sender.try_send(Message::Line(buf.to_vec())) {
             Ok(()) => Ok(buf.len()),

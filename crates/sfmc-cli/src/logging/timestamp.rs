@@ -98,7 +98,8 @@ mod tests {
 
     /// Days since 1970 of a civil date, counted the slow way.
     fn days_of(year: u64, month: u64, day: u64) -> u64 {
-        let leap = |y: u64| (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+        let leap =
+            |y: u64| (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400);
         let lengths = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
         let years: u64 = (1970..year).map(|y| if leap(y) { 366 } else { 365 }).sum();
         let months: u64 = (1..month)
