@@ -5,6 +5,9 @@
 //! does not keep up and the channel is full, lines are dropped (and counted in a line of their
 //! own once stderr moves again) rather than stalling the server's threads. [`flush`] waits
 //! (bounded) until every line is written; `main` calls it before exiting.
+//!
+//! Text lines are written by [`text_format`] (cheaper than tracing_subscriber's default format,
+//! byte for byte the same text); JSON lines by tracing_subscriber's JSON format.
 
 use std::io::{self, BufWriter, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,6 +18,10 @@ use std::time::Duration;
 use tracing_subscriber::fmt::MakeWriter;
 
 use crate::commands::gateway::LogFormat;
+use text_format::TextFormat;
+
+mod text_format;
+mod timestamp;
 
 /// Lines waiting to be written before a logging thread blocks (memory stays bounded).
 const PENDING_LINES: usize = 16 * 1024;
@@ -41,8 +48,16 @@ pub fn init(format: LogFormat, default: &str, buffered: bool) {
     let writer = if buffered { start_writer(format) } else { None };
     let ansi = writer.is_none() && io::IsTerminal::is_terminal(&io::stderr());
     match (format, writer) {
-        (LogFormat::Text, Some(w)) => builder.with_ansi(false).with_writer(w).init(),
-        (LogFormat::Text, None) => builder.with_ansi(ansi).with_writer(io::stderr).init(),
+        (LogFormat::Text, Some(w)) => builder
+            .with_ansi(false)
+            .event_format(TextFormat::new())
+            .with_writer(w)
+            .init(),
+        (LogFormat::Text, None) => builder
+            .with_ansi(ansi)
+            .event_format(TextFormat::new())
+            .with_writer(io::stderr)
+            .init(),
         (LogFormat::Json, Some(w)) => builder
             .json()
             .with_current_span(false)
@@ -132,6 +147,9 @@ struct ChannelWriter {
 }
 
 impl Write for ChannelWriter {
+    /// Sends a copy of the line: the formatter's buffer is reused for the next line. The copy
+    /// and the send cost some 50–60 ns a line against ~250 ns for formatting it (measured by
+    /// `logging_cost`); handing buffers back and forth would save little of that.
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self.sender.try_send(Message::Line(buf.to_vec())) {
             Ok(()) => Ok(buf.len()),
