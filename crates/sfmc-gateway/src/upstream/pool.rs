@@ -5,17 +5,18 @@
 //! spawned per request to watch for it; and a request never races a new connection against a
 //! checkout.
 //!
-//! - **Checkout:** the most recently returned connection that is, or becomes, ready (one handed
-//!   back at the end of an answer may still be finishing it); closed connections and those
-//!   idle for longer than [`IDLE_TIMEOUT`] are dropped; with none left, a new connection
+//! - **Checkout:** the most recently returned connection that is ready (one handed back at the
+//!   end of an answer may still be finishing it, or still sending the body of a request the
+//!   server answered early: it waits in the pool until it is ready); closed connections and
+//!   those idle for longer than [`IDLE_TIMEOUT`] are dropped; with none ready, a new connection
 //!   (connect timeout and TLS as the connector says).
 //! - **Never sent twice:** a request that could not be written on a reused connection (the
 //!   server closed it while it was idle) is sent again on another one; a request once written
 //!   is never sent again.
 //! - **Given back only whole:** an answer whose body is dropped before its end, or fails, takes
 //!   its connection with it (hyper closes it); at most [`MAX_IDLE`] connections wait idle.
-//! - **Cancellation:** a caller that goes away while waiting for a connection or an answer
-//!   drops that one connection; nothing shared is left half-done.
+//! - **Cancellation:** a caller that goes away while connecting or waiting for an answer drops
+//!   that one connection; nothing shared is left half-done. Checkout never waits.
 
 use std::collections::VecDeque;
 use std::pin::Pin;
@@ -92,7 +93,7 @@ impl Pool {
             .headers_mut()
             .insert(header::HOST, self.host.clone());
         loop {
-            let (mut sender, reused) = match self.checkout().await {
+            let (mut sender, reused) = match self.checkout() {
                 Some(sender) => (sender, true),
                 None => (self.connect().await?, false),
             };
@@ -117,23 +118,25 @@ impl Pool {
         self.idle.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The most recently returned usable connection, once ready; `None` when there is none.
-    async fn checkout(&self) -> Option<SendRequest<Body>> {
-        loop {
-            let mut sender = {
-                let mut idle = self.idle();
-                let now = now();
-                loop {
-                    let entry = idle.pop_back()?;
-                    if !entry.sender.is_closed() && now.duration_since(entry.since) < IDLE_TIMEOUT {
-                        break entry.sender;
-                    }
-                }
-            };
-            if sender.is_ready() || sender.ready().await.is_ok() {
-                return Some(sender);
+    /// The most recently returned connection that is ready now; `None` when there is none.
+    /// Closed and expired connections met on the way are dropped. One not ready yet (its
+    /// connection still finishing an answer, or still sending the body of a request answered
+    /// early) is left for later rather than waited for: waiting would tie this request to
+    /// another caller's upload.
+    fn checkout(&self) -> Option<SendRequest<Body>> {
+        let mut idle = self.idle();
+        let now = now();
+        let mut index = idle.len();
+        while index > 0 {
+            index -= 1;
+            let entry = &idle[index];
+            if entry.sender.is_closed() || now.duration_since(entry.since) >= IDLE_TIMEOUT {
+                idle.remove(index);
+            } else if entry.sender.is_ready() {
+                return idle.remove(index).map(|entry| entry.sender);
             }
         }
+        None
     }
 
     /// A new connection, its I/O driven by a task on this thread's runtime.

@@ -8,6 +8,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
+use futures_util::StreamExt;
 use http_body::Body as _;
 
 use super::*;
@@ -21,6 +22,10 @@ enum Answer {
     Closing,
     /// 4 MiB, keeping the connection.
     Long,
+    /// `ok` at once, while the request body goes on being read.
+    Early,
+    /// The request's path and query, after reading its body.
+    Echo,
 }
 
 /// A server on this runtime; returns its address and its count of accepted connections.
@@ -32,8 +37,18 @@ async fn server(answer: Answer) -> (SocketAddr, Arc<AtomicUsize>) {
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
             counted.fetch_add(1, Ordering::SeqCst);
-            let service = service_fn(move |_request| async move {
+            let service = service_fn(move |request: Request<hyper::body::Incoming>| async move {
+                let target = request.uri().to_string();
+                let body = Body::new(request.into_body());
                 let response = match answer {
+                    Answer::Echo => {
+                        let _ = axum::body::to_bytes(body, usize::MAX).await;
+                        Response::new(Body::from(target))
+                    }
+                    Answer::Early => {
+                        tokio::spawn(async move { axum::body::to_bytes(body, usize::MAX).await });
+                        Response::new(Body::from("ok"))
+                    }
                     Answer::Short => Response::new(Body::from("ok")),
                     Answer::Closing => Response::builder()
                         .header(header::CONNECTION, "close")
@@ -114,6 +129,30 @@ async fn concurrent_requests_each_get_a_connection_and_all_come_back() {
 }
 
 #[tokio::test]
+async fn every_caller_gets_its_own_answer_over_reused_connections() {
+    let (address, accepted) = server(Answer::Echo).await;
+    let pool = pool(address);
+    let callers = (0..16).map(|caller| {
+        let pool = pool.clone();
+        async move {
+            for round in 0..20 {
+                let target = format!("/caller/{caller}?round={round}");
+                let request = Request::post(format!("http://{address}{target}"))
+                    .body(Body::from(vec![b'x'; 1000 * caller]))
+                    .unwrap();
+                let answer = read(pool.send(request).await.unwrap()).await;
+                assert_eq!(answer, target.as_bytes());
+            }
+        }
+    });
+    futures_util::future::join_all(callers).await;
+    assert!(
+        accepted.load(Ordering::SeqCst) <= 16,
+        "connections were reused"
+    );
+}
+
+#[tokio::test]
 async fn an_answer_dropped_before_its_end_takes_its_connection_along() {
     let (address, accepted) = server(Answer::Long).await;
     let pool = pool(address);
@@ -129,6 +168,27 @@ async fn an_answer_dropped_before_its_end_takes_its_connection_along() {
     assert_eq!(read(response).await.len(), 4 << 20);
     assert_eq!(accepted.load(Ordering::SeqCst), 2);
     assert_eq!(pool.idle_count(), 1);
+}
+
+#[tokio::test]
+async fn a_connection_still_sending_an_early_answered_upload_is_not_waited_for() {
+    let (address, accepted) = server(Answer::Early).await;
+    let pool = pool(address);
+    // An upload that never ends; the server answers before reading it.
+    let never_ending =
+        futures_util::stream::iter([Ok::<_, std::io::Error>(Bytes::from_static(b"{"))])
+            .chain(futures_util::stream::pending());
+    let upload = Request::post(format!("http://{address}/upload"))
+        .body(Body::from_stream(never_ending))
+        .unwrap();
+    let answered_early = pool.send(upload).await.unwrap();
+    assert_eq!(read(answered_early).await, "ok");
+    let next = tokio::time::timeout(Duration::from_secs(60), pool.send(get(address)))
+        .await
+        .expect("a request does not wait for another caller's upload")
+        .unwrap();
+    assert_eq!(read(next).await, "ok");
+    assert_eq!(accepted.load(Ordering::SeqCst), 2);
 }
 
 #[tokio::test]
