@@ -1,7 +1,7 @@
 //! The thread-per-core layout, as nginx's workers: one OS thread per available core but one
 //! ([`count`]), each running its own single-threaded tokio runtime with its own accept loop on
 //! the shared listening socket ([`crate::server`]). A connection, the handling of its requests and the
-//! upstream connections they use (one pooled client per worker, see [`worker_index`]) stay on
+//! upstream connections they use (one connection pool per worker, see [`worker_index`]) stay on
 //! the thread that accepted it: no work stealing, no wakeups across threads on the hot path.
 //!
 //! Shutdown: the signal stops every accept loop at once; each worker finishes its requests in
