@@ -5,10 +5,10 @@
 //! spawned per request to watch for it; and a request never races a new connection against a
 //! checkout.
 //!
-//! - **Checkout:** the most recently returned connection that is, or becomes, ready (one handed
-//!   back at the end of an answer may still be finishing it); closed connections and those
-//!   idle for longer than [`IDLE_TIMEOUT`] are dropped; with none left, a new connection
-//!   (connect timeout and TLS as the connector says).
+//! - **Checkout:** the most recently returned connection that is ready; one still busy (its
+//!   answer read, the request body it was lent for still being sent) stays queued, never waited
+//!   on; closed connections and those idle for longer than [`IDLE_TIMEOUT`] are dropped; with
+//!   none ready, a new connection (connect timeout and TLS as the connector says).
 //! - **Never sent twice:** a request that could not be written on a reused connection (the
 //!   server closed it while it was idle) is sent again on another one; a request once written
 //!   is never sent again.
@@ -92,7 +92,7 @@ impl Pool {
             .headers_mut()
             .insert(header::HOST, self.host.clone());
         loop {
-            let (mut sender, reused) = match self.checkout().await {
+            let (mut sender, reused) = match self.checkout() {
                 Some(sender) => (sender, true),
                 None => (self.connect().await?, false),
             };
@@ -117,23 +117,27 @@ impl Pool {
         self.idle.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The most recently returned usable connection, once ready; `None` when there is none.
-    async fn checkout(&self) -> Option<SendRequest<Body>> {
-        loop {
-            let mut sender = {
-                let mut idle = self.idle();
-                let now = now();
-                loop {
-                    let entry = idle.pop_back()?;
-                    if !entry.sender.is_closed() && now.duration_since(entry.since) < IDLE_TIMEOUT {
-                        break entry.sender;
-                    }
-                }
-            };
-            if sender.is_ready() || sender.ready().await.is_ok() {
-                return Some(sender);
+    /// The most recently returned connection that is ready now; `None` when there is none.
+    ///
+    /// One that is not ready is still busy with the exchange it was lent for — hyper makes it
+    /// ready only once that request's body is all written and its answer all read, which for an
+    /// upload answered early (a 401 before the body is in) lasts as long as the caller keeps
+    /// sending. It stays queued for later rather than being waited on: a request never waits
+    /// for another caller's upload. Closed and expired connections are dropped on the way.
+    fn checkout(&self) -> Option<SendRequest<Body>> {
+        let mut idle = self.idle();
+        let now = now();
+        let mut index = idle.len();
+        while index > 0 {
+            index -= 1;
+            let entry = &idle[index];
+            if entry.sender.is_closed() || now.duration_since(entry.since) >= IDLE_TIMEOUT {
+                idle.remove(index);
+            } else if entry.sender.is_ready() {
+                return idle.remove(index).map(|entry| entry.sender);
             }
         }
+        None
     }
 
     /// A new connection, its I/O driven by a task on this thread's runtime.
