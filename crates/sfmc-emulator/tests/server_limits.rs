@@ -205,3 +205,39 @@ async fn a_request_answered_before_its_body_was_read_keeps_its_connection() {
         "the second request on the connection was answered: {answers}"
     );
 }
+
+#[tokio::test]
+async fn a_queued_api_fault_answered_before_the_body_was_read_keeps_its_connection() {
+    let emu = emulator().await;
+    let (status, _) = control(
+        &emu,
+        "POST",
+        "faults",
+        Some(serde_json::json!({"target": "api", "status": 503, "count": 1})),
+    )
+    .await;
+    assert!(status.is_success(), "{status}");
+    let mut stream = TcpStream::connect(emu.addr()).await.unwrap();
+    // The fault answers before any handler reads the body.
+    stream
+        .write_all(
+            b"POST /hub/v1/campaigns HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 16\r\n\r\n{\"name\":",
+        )
+        .await
+        .unwrap();
+    for _ in 0..100 {
+        tokio::task::yield_now().await;
+    }
+    let closed = "the connection was closed under a client still sending";
+    stream.write_all(b"\"later\"}").await.expect(closed);
+    stream
+        .write_all(b"GET /_emulator/stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .expect(closed);
+    let answers = String::from_utf8_lossy(&read_to_close(&mut stream).await).into_owned();
+    assert!(answers.starts_with("HTTP/1.1 503"), "{answers}");
+    assert!(
+        answers.contains("HTTP/1.1 200 OK"),
+        "the second request on the connection was answered: {answers}"
+    );
+}
