@@ -39,13 +39,14 @@ pub fn router(config: EmulatorConfig) -> (Router, EmulatorHandle) {
         .route("/_emulator/{*rest}", any(control::not_found))
         .fallback(rest::fallback)
         .with_state(shared.clone());
-    // Layers run outside-in from the last added: normalize, then gate, then route. They wrap an
-    // outer router whose only content is the real one, because `Router::layer` middleware
-    // otherwise runs after routing and could not change what is routed.
+    // Layers run outside-in from the last added: swallow (outermost, so that the gate's own
+    // answers, queued API faults, are covered too), normalize, gate, route. They wrap an outer
+    // router whose only content is the real one, because `Router::layer` middleware otherwise
+    // runs after routing and could not change what is routed.
     let app = Router::new()
         .fallback_service(routes)
-        .layer(from_fn(swallow::swallow))
         .layer(from_fn_with_state(shared.clone(), gate::gate))
-        .layer(from_fn(paths::normalize));
+        .layer(from_fn(paths::normalize))
+        .layer(from_fn(swallow::swallow));
     (app, EmulatorHandle { shared })
 }

@@ -24,7 +24,10 @@ pub(crate) const SWALLOW_WAIT: Duration = Duration::from_secs(1);
 
 /// Middleware: runs the request, then reads what is left of a body nobody started to read.
 pub(crate) async fn swallow(request: Request, next: Next) -> Response {
-    if request.body().size_hint().exact() == Some(0) {
+    let size = request.body().size_hint();
+    // Nothing to read, or more than would be read: hyper closes the connection after the answer
+    // either way, so reading (and inviting an `Expect: 100-continue` upload) would be waste.
+    if size.exact() == Some(0) || size.lower() > SWALLOW_LIMIT as u64 {
         return next.run(request).await;
     }
     let (parts, body) = request.into_parts();

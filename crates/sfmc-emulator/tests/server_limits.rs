@@ -205,3 +205,55 @@ async fn a_request_answered_before_its_body_was_read_keeps_its_connection() {
         "the second request on the connection was answered: {answers}"
     );
 }
+
+#[tokio::test]
+async fn a_queued_api_fault_answered_before_the_body_was_read_keeps_its_connection() {
+    let emu = emulator().await;
+    let (status, _) = control(
+        &emu,
+        "POST",
+        "faults",
+        Some(serde_json::json!({"target": "api", "status": 503, "count": 1})),
+    )
+    .await;
+    assert!(status.is_success(), "{status}");
+    let mut stream = TcpStream::connect(emu.addr()).await.unwrap();
+    // The fault answers before any handler reads the body.
+    stream
+        .write_all(
+            b"POST /hub/v1/campaigns HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 16\r\n\r\n{\"name\":",
+        )
+        .await
+        .unwrap();
+    for _ in 0..100 {
+        tokio::task::yield_now().await;
+    }
+    let closed = "the connection was closed under a client still sending";
+    stream.write_all(b"\"later\"}").await.expect(closed);
+    stream
+        .write_all(b"GET /_emulator/stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .expect(closed);
+    let answers = String::from_utf8_lossy(&read_to_close(&mut stream).await).into_owned();
+    assert!(answers.starts_with("HTTP/1.1 503"), "{answers}");
+    assert!(
+        answers.contains("HTTP/1.1 200 OK"),
+        "the second request on the connection was answered: {answers}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_body_declared_larger_than_would_be_swallowed_is_not_asked_for() {
+    let emu = emulator().await;
+    let mut stream = TcpStream::connect(emu.addr()).await.unwrap();
+    // No bearer token: a 401, decided before the body is read. The client waits to be asked for
+    // its 3 MiB; a server that will not read them all must not ask.
+    stream
+        .write_all(
+            b"POST /hub/v1/campaigns HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 3145728\r\nExpect: 100-continue\r\n\r\n",
+        )
+        .await
+        .unwrap();
+    let answer = String::from_utf8_lossy(&read_to_close(&mut stream).await).into_owned();
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+}
