@@ -25,8 +25,8 @@ pub(crate) const SWALLOW_WAIT: Duration = Duration::from_secs(1);
 /// Middleware: runs the request, then reads what is left of a body nobody started to read.
 pub(crate) async fn swallow(request: Request, next: Next) -> Response {
     let size = request.body().size_hint();
-    // Nothing to read, or more than would be read: hyper closes the connection after the answer
-    // either way, so reading (and inviting an `Expect: 100-continue` upload) would be waste.
+    // Nothing to read; or more than would be read, when hyper closes the connection after the
+    // answer anyway, so reading (and inviting an `Expect: 100-continue` upload) would be waste.
     if size.exact() == Some(0) || size.lower() > SWALLOW_LIMIT as u64 {
         return next.run(request).await;
     }
