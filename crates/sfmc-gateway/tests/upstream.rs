@@ -42,12 +42,10 @@ async fn no_answer_within_the_upstream_timeout_is_504() {
 
 #[tokio::test]
 async fn an_unreachable_rest_host_is_502() {
-    // Tokens name a REST instance URL where nothing listens.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/", closed.local_addr().unwrap());
-    drop(closed);
-    let upstream =
-        Upstream::start_with(EmulatorConfig::demo().with_public_url(&url).unwrap()).await;
+    // Tokens name a REST instance URL where nothing listens: port 1 (a port freed by this test
+    // could be taken by the gateway started next, which then answered for it).
+    let url = "http://127.0.0.1:1/";
+    let upstream = Upstream::start_with(EmulatorConfig::demo().with_public_url(url).unwrap()).await;
     let gateway = start(&upstream).await;
     let (status, body) = gateway
         .get_json("/connections/demo/rest/platform/v1/tokenContext")

@@ -218,9 +218,8 @@ async fn a_connection_idle_too_long_is_replaced() {
 
 #[tokio::test]
 async fn an_unreachable_origin_is_a_connect_failure() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = listener.local_addr().unwrap();
-    drop(listener);
+    // Port 1: nothing listens there (a port freed here could be taken by a parallel test).
+    let address = SocketAddr::from(([127, 0, 0, 1], 1));
     let Err(UpstreamError::Failed(reason)) = pool(address).send(get(address)).await else {
         panic!("a closed port answered");
     };
