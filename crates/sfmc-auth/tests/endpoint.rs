@@ -414,7 +414,7 @@ async fn unreachable_endpoint_is_a_transient_transport_error() {
     // Port 1: nothing listens there (a port freed here could be taken by a parallel test).
     let url = "http://127.0.0.1:1/";
     let err = endpoint()
-        .request_token(&settings(&url, "id", "the-client-secret"))
+        .request_token(&settings(url, "id", "the-client-secret"))
         .await
         .unwrap_err();
     assert!(matches!(err, AuthError::Transport { .. }), "{err:?}");

@@ -101,6 +101,7 @@ impl Gateway {
     pub fn into_router(self) -> Router {
         let limits = Limits {
             max_body_bytes: self.server.max_body_bytes,
+            body_timeout: self.server.upstream_timeout,
         };
         let client_config = ClientConfig {
             deadline: self.server.upstream_timeout,

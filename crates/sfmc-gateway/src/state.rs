@@ -47,6 +47,9 @@ impl Connection {
 pub(crate) struct Limits {
     /// The largest request body accepted.
     pub max_body_bytes: u64,
+    /// How long a body the gateway reads before answering may take to arrive (the upstream
+    /// timeout): operation parameters, and proxied bodies kept for replay.
+    pub body_timeout: std::time::Duration,
 }
 
 /// The shared state of the router.

@@ -1,6 +1,7 @@
 //! Marketing Cloud failing behind the proxy and the operations: no answer in time → 504, an
-//! unreachable REST host → 502, a 5xx after the client's retries → 502; the JSON errors name
-//! what happened and nothing of the request.
+//! unreachable REST host → 502, a 5xx after the client's retries → 502, a body the gateway
+//! reads itself not arriving in time → 408; the JSON errors name what happened and nothing of
+//! the request.
 
 #![allow(clippy::unwrap_used)] // tests fail loudly on unexpected errors
 
@@ -103,4 +104,46 @@ async fn server_errors_pass_through_the_proxy_and_are_502_for_operations() {
     let body: Value = created.json().await.unwrap();
     assert_eq!(body["error"], "upstream_failure");
     assert_eq!(body["upstream_status"], 500);
+}
+
+/// Sends the head of a POST declaring a 10-byte body, then 2 bytes, and waits: the status and
+/// body of the answer.
+async fn trickled_post(addr: std::net::SocketAddr, target: &str) -> (u16, Value) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST {target} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n{{\""
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = vec![0u8; 4096];
+    let read = tokio::time::timeout(Duration::from_secs(30), stream.read(&mut answer))
+        .await
+        .expect("an answer before the body is complete")
+        .unwrap();
+    let text = String::from_utf8_lossy(&answer[..read]).into_owned();
+    let status = text.split(' ').nth(1).unwrap().parse().unwrap();
+    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    (status, serde_json::from_str(body).unwrap_or_default())
+}
+
+#[tokio::test]
+async fn a_body_read_before_answering_that_does_not_arrive_in_time_is_408() {
+    let upstream = Upstream::start().await;
+    let server = ServerConfig {
+        upstream_timeout: Duration::from_millis(200),
+        ..ServerConfig::default()
+    };
+    let gateway = start_server(&upstream, server).await;
+    for target in [
+        "/connections/demo/rest/hub/v1/campaigns",
+        "/connections/demo/operations/createCampaign",
+    ] {
+        let (status, body) = trickled_post(gateway.addr, target).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (408, Some("body_timeout")),
+            "{target}: {body}"
+        );
+    }
+    assert!(upstream.api_seen().is_empty(), "nothing was sent upstream");
 }

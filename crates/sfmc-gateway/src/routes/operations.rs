@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use sfmc_client::{ClientError, catalog};
 
-use super::{account_id, client_for, raw_segment};
+use super::{account_id, body_in_time, client_for, raw_segment};
 use crate::error::{client_error, json_error, validation};
 use crate::metrics::Route;
 use crate::observe::tagged;
@@ -66,7 +66,8 @@ async fn run(
 ) -> Result<Response, Response> {
     let op = catalog::lookup(operation).map_err(|e| validation(&e))?;
     let limit = usize::try_from(state.limits.max_body_bytes).unwrap_or(usize::MAX);
-    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
+    let read = body_in_time(state, axum::body::to_bytes(body, limit)).await?;
+    let bytes = read.map_err(|_| {
         json_error(
             StatusCode::PAYLOAD_TOO_LARGE,
             "body_too_large",

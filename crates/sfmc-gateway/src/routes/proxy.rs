@@ -7,7 +7,8 @@
 //!   (module `proxy_path`).
 //! - Request bodies are limited to `[server] max_body_bytes` (413 beyond). A body whose
 //!   `Content-Length` is at most [`REPLAY_LIMIT`] (and every empty body) is read first and kept,
-//!   so it can be sent again; a larger or chunked body is streamed upstream as it arrives.
+//!   so it can be sent again (408 when it does not arrive within the upstream timeout); a larger
+//!   or chunked body is streamed upstream as it arrives.
 //! - A 401 from upstream invalidates the token (unless a newer one replaced it already); a
 //!   request with a kept body is then sent once more with a new token, a streamed one gets the
 //!   401 (its body is gone; the caller's retry gets the new token).
@@ -29,7 +30,7 @@ use futures_util::StreamExt;
 use http_body::Body as _;
 use sfmc_client::Client;
 
-use super::{client_for, header_account_id};
+use super::{body_in_time, client_for, header_account_id};
 use crate::error::{json_error, token_error};
 use crate::forward;
 use crate::metrics::Route;
@@ -78,7 +79,11 @@ async fn forward(
             format!("the path {why}"),
         )
     })?;
-    let mut outgoing = Outgoing::prepare(parts, body, state.limits.max_body_bytes).await?;
+    let mut outgoing = body_in_time(
+        state,
+        Outgoing::prepare(parts, body, state.limits.max_body_bytes),
+    )
+    .await??;
     let handle = client.token_handle();
     let mut retried = false;
     loop {
