@@ -1,5 +1,6 @@
 //! [`Gateway`]: the connections and `[server]` settings made into an axum router — the
-//! gateway's routes, any routers mounted beside them (the MCP server's `/mcp`), one layer for
+//! gateway's routes, any routers mounted beside them (the MCP server's `/mcp`, its request
+//! bodies held to `[server] max_body_bytes` like the gateway's own), one layer for
 //! inbound keys, metrics and request logs around all of them — and [`Listening`], the bound
 //! socket that serves it on the gateway's worker threads (module `workers`) until a shutdown
 //! signal.
@@ -13,14 +14,19 @@ use std::time::Duration;
 
 use arc_swap::ArcSwapOption;
 use axum::Router;
-use axum::middleware::map_response;
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{StatusCode, header};
+use axum::middleware::{map_request, map_response};
 use axum::response::Response;
+use http_body_util::Limited;
 use sfmc_auth::HttpTimeouts;
 use sfmc_auth::config::ServerConfig;
 use sfmc_client::{ClientConfig, Connections};
 use tokio::net::TcpSocket;
 
 use crate::auth::require_keys_off_loopback;
+use crate::error::json_error;
 use crate::metrics::{Metrics, Observed, Route};
 use crate::observe::ObserveLayer;
 use crate::state::{AppState, Connection, Limits};
@@ -142,7 +148,12 @@ impl Gateway {
                 }
                 response
             };
-            router = router.nest(&path, mounted.layer(map_response(label)));
+            let max_body = limits.max_body_bytes;
+            let limited = move |request: Request| async move { limit_body(request, max_body) };
+            let mounted = mounted
+                .layer(map_request(limited))
+                .layer(map_response(label));
+            router = router.nest(&path, mounted);
         }
         router.layer(ObserveLayer::new(state))
     }
@@ -166,6 +177,25 @@ impl Gateway {
             manager,
         })
     }
+}
+
+/// A mounted router's request, its body held to `[server] max_body_bytes` as on the gateway's
+/// own routes: 413 for a declared length beyond it; a body that grows beyond it fails when read.
+fn limit_body(request: Request, max: u64) -> Result<Request, Response> {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > max) {
+        return Err(json_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!("the request body is larger than {max} bytes ([server] max_body_bytes)"),
+        ));
+    }
+    let max = usize::try_from(max).unwrap_or(usize::MAX);
+    Ok(request.map(|body| Body::new(Limited::new(body, max))))
 }
 
 /// A listener with a deep backlog (bursts of new connections wait instead of being dropped),

@@ -1,7 +1,7 @@
 //! Inbound API keys (required off loopback, accepted in either header, refused otherwise, never
 //! forwarded), browser requests for pages of other sites refused without keys, a router mounted
-//! beside the gateway's routes (behind the same keys and metrics), and the bounded graceful
-//! shutdown.
+//! beside the gateway's routes (behind the same keys and metrics, its bodies held to
+//! `max_body_bytes`), and the bounded graceful shutdown.
 
 #![allow(clippy::unwrap_used)] // tests fail loudly on unexpected errors
 
@@ -218,6 +218,56 @@ async fn a_mounted_router_is_behind_the_same_keys_and_metrics() {
         .unwrap()
         .mount("mcp", axum::Router::new())
         .is_err()
+    );
+}
+
+#[tokio::test]
+async fn a_mounted_routers_bodies_are_held_to_max_body_bytes() {
+    let upstream = Upstream::start().await;
+    let echo =
+        axum::Router::new().route("/", axum::routing::post(|body: String| async move { body }));
+    let server = ServerConfig {
+        max_body_bytes: 1000,
+        ..ServerConfig::default()
+    };
+    let gateway = start_with(
+        connections(&upstream, manager(None)),
+        server,
+        vec![("/mcp", echo)],
+    )
+    .await;
+    let small = gateway
+        .http
+        .post(gateway.url("/mcp"))
+        .body("x".repeat(1000))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(small.text().await.unwrap().len(), 1000);
+    let declared = gateway
+        .http
+        .post(gateway.url("/mcp"))
+        .body("x".repeat(1001))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(declared.status(), 413);
+    let body: serde_json::Value = declared.json().await.unwrap();
+    assert_eq!(body["error"], "body_too_large");
+    let chunks = futures_util::stream::iter(
+        (0..20).map(|_| Ok::<_, std::io::Error>(bytes::Bytes::from_static(&[b'x'; 100]))),
+    );
+    let streamed = gateway
+        .http
+        .post(gateway.url("/mcp"))
+        .body(reqwest::Body::wrap_stream(chunks))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        streamed.status(),
+        413,
+        "a chunked body past the limit fails when read"
     );
 }
 
