@@ -260,3 +260,5 @@ impl Drop for Leased {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tls_tests;
