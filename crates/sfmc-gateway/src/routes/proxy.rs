@@ -12,6 +12,10 @@
 //! - A 401 from upstream invalidates the token (unless a newer one replaced it already); a
 //!   request with a kept body is then sent once more with a new token, a streamed one gets the
 //!   401 (its body is gone; the caller's retry gets the new token).
+//! - A kept-alive upstream connection closed before answering (most likely closed as idle by
+//!   the server while the request was on its way) gets a request of a safe method (GET, HEAD,
+//!   OPTIONS) with a kept body sent once more on a new connection; other methods get 502, as
+//!   they may have been acted on.
 //! - Answers are streamed back with their status and headers (less hop-by-hop ones). One
 //!   upstream exchange, answer body included, takes at most `[server] upstream_timeout_secs`
 //!   (504 when the head did not come in time); upstream unreachable → 502.
@@ -86,6 +90,7 @@ async fn forward(
     .await??;
     let handle = client.token_handle();
     let mut retried = false;
+    let mut resent = false;
     loop {
         let token = handle.token().await.map_err(|error| {
             state.connections[index]
@@ -125,6 +130,12 @@ async fn forward(
                 retried = true;
             }
             Ok(response) => return Ok(answer(response)),
+            Err(UpstreamError::Dropped(reason))
+                if !resent && parts.method.is_safe() && outgoing.is_replayable() =>
+            {
+                tracing::debug!(connection = %state.connections[index].name, %reason, "kept-alive upstream connection closed before answering: sending again");
+                resent = true;
+            }
             Err(error) => return Err(outgoing.upstream_error(&error)),
         }
     }
@@ -258,7 +269,7 @@ impl Outgoing {
                 "upstream_timeout",
                 "Marketing Cloud did not answer within [server] upstream_timeout_secs",
             ),
-            UpstreamError::Failed(reason) => json_error(
+            UpstreamError::Failed(reason) | UpstreamError::Dropped(reason) => json_error(
                 StatusCode::BAD_GATEWAY,
                 "upstream_unavailable",
                 format!("could not reach Marketing Cloud: {reason}"),

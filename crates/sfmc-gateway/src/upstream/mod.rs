@@ -48,6 +48,11 @@ pub(crate) enum UpstreamError {
     Timeout,
     /// Could not connect, or the connection broke (the reason names no header or body).
     Failed(String),
+    /// A kept-alive connection, used again, was closed (or reset) by the server after the
+    /// request was written and before any answer came: most likely the server closed it as
+    /// idle while the request was on its way, so a request that is safe to repeat can be sent
+    /// again on a new connection (the reason names no header or body).
+    Dropped(String),
 }
 
 /// The clients, by origin.

@@ -10,9 +10,11 @@
 //!   server answered early: it waits in the pool until it is ready); closed connections and
 //!   those idle for longer than [`IDLE_TIMEOUT`] are dropped; with none ready, a new connection
 //!   (connect timeout and TLS as the connector says).
-//! - **Never sent twice:** a request that could not be written on a reused connection (the
+//! - **Never sent twice here:** a request that could not be written on a reused connection (the
 //!   server closed it while it was idle) is sent again on another one; a request once written
-//!   is never sent again.
+//!   is never sent again by the pool. When a reused connection is closed or reset after the
+//!   request was written and before any answer, the error says so ([`UpstreamError::Dropped`]):
+//!   the caller may send again a request that is safe to repeat.
 //! - **Given back only whole:** an answer whose body is dropped before its end, or fails, takes
 //!   its connection with it (hyper closes it); at most [`MAX_IDLE`] connections wait idle.
 //! - **Cancellation:** a caller that goes away while connecting or waiting for an answer drops
@@ -101,7 +103,15 @@ impl Pool {
                 Ok(response) => return Ok(self.lease(sender, response)),
                 Err(mut error) => match error.take_message() {
                     Some(unsent) if reused => request = unsent,
-                    _ => return Err(UpstreamError::Failed(error_chain(&error.into_error()))),
+                    _ => {
+                        let error = error.into_error();
+                        let reason = error_chain(&error);
+                        return Err(if reused && closed_before_answering(&error) {
+                            UpstreamError::Dropped(reason)
+                        } else {
+                            UpstreamError::Failed(reason)
+                        });
+                    }
                 },
             }
         }
@@ -192,6 +202,22 @@ impl Pool {
             idle.push_back(Idle { sender, since: now });
         }
     }
+}
+
+/// Whether the server closed or reset the connection before answering (rather than answering
+/// wrongly, or the request failing on our side).
+fn closed_before_answering(error: &hyper::Error) -> bool {
+    let reset = std::error::Error::source(error)
+        .and_then(|source| source.downcast_ref::<std::io::Error>())
+        .is_some_and(|io| {
+            matches!(
+                io.kind(),
+                std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::BrokenPipe
+                    | std::io::ErrorKind::ConnectionAborted
+            )
+        });
+    error.is_incomplete_message() || reset
 }
 
 /// A connection lent to one answer.

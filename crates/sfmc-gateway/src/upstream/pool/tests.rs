@@ -201,6 +201,43 @@ async fn a_request_meeting_a_connection_closed_while_idle_is_sent_on_a_new_one()
     assert_eq!(accepted.load(Ordering::SeqCst), 3);
 }
 
+/// A server that answers the first request on each connection and closes the connection when
+/// a second one comes on it, after reading it (a server closing an idle connection just as a
+/// request arrives); its address.
+async fn closing_on_reuse_server() -> SocketAddr {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut request = [0u8; 4096];
+                let _ = stream.read(&mut request).await;
+                let _ = stream
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                    .await;
+                let _ = stream.read(&mut request).await;
+            });
+        }
+    });
+    address
+}
+
+#[tokio::test]
+async fn a_reused_connection_closed_before_answering_is_reported_as_dropped() {
+    let address = closing_on_reuse_server().await;
+    let pool = pool(address);
+    let first = pool.send(get(address)).await.unwrap();
+    assert_eq!(read(first).await, "ok");
+    match pool.send(get(address)).await {
+        Err(UpstreamError::Dropped(reason)) => assert!(!reason.is_empty()),
+        other => panic!("expected Dropped, got {:?}", other.map(|r| r.status())),
+    }
+    // The pool goes on with a new connection.
+    let fresh = pool.send(get(address)).await.unwrap();
+    assert_eq!(read(fresh).await, "ok");
+}
+
 #[tokio::test]
 async fn a_connection_idle_too_long_is_replaced() {
     let (address, accepted) = server(Answer::Short).await;
