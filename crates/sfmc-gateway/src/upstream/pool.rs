@@ -13,8 +13,10 @@
 //! - **Never sent twice here:** a request that could not be written on a reused connection (the
 //!   server closed it while it was idle) is sent again on another one; a request once written
 //!   is never sent again by the pool. When a reused connection is closed or reset after the
-//!   request was written and before any answer, the error says so ([`UpstreamError::Dropped`]):
-//!   the caller may send again a request that is safe to repeat.
+//!   request was written and before any byte of an answer (a connection counts what it reads,
+//!   module `counted`; a partial head or a `100 Continue` is an answer), or without a TLS
+//!   `close_notify`, the error says so ([`UpstreamError::Dropped`]): the caller may send again a
+//!   request that is safe to repeat.
 //! - **Given back only whole:** an answer whose body is dropped before its end, or fails, takes
 //!   its connection with it (hyper closes it); at most [`MAX_IDLE`] connections wait idle.
 //! - **Cancellation:** a caller that goes away while connecting or waiting for an answer drops
@@ -36,7 +38,10 @@ use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use tower_service::Service;
 
+use self::counted::{Counted, ReadCount};
 use super::{UpstreamError, error_chain};
+
+mod counted;
 
 /// How long a connection may wait idle before it is no longer used.
 pub(crate) const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
@@ -52,6 +57,7 @@ fn now() -> tokio::time::Instant {
 /// A connection waiting for its next request.
 struct Idle {
     sender: SendRequest<Body>,
+    read: ReadCount,
     since: tokio::time::Instant,
 }
 
@@ -95,18 +101,23 @@ impl Pool {
             .headers_mut()
             .insert(header::HOST, self.host.clone());
         loop {
-            let (mut sender, reused) = match self.checkout() {
-                Some(sender) => (sender, true),
-                None => (self.connect().await?, false),
+            let (mut sender, read, reused) = match self.checkout() {
+                Some((sender, read)) => (sender, read, true),
+                None => {
+                    let (sender, read) = self.connect().await?;
+                    (sender, read, false)
+                }
             };
+            let read_before = read.get();
             match sender.try_send_request(request).await {
-                Ok(response) => return Ok(self.lease(sender, response)),
+                Ok(response) => return Ok(self.lease(sender, read, response)),
                 Err(mut error) => match error.take_message() {
                     Some(unsent) if reused => request = unsent,
                     _ => {
                         let error = error.into_error();
                         let reason = error_chain(&error);
-                        return Err(if reused && closed_before_answering(&error) {
+                        let unanswered = read.get() == read_before;
+                        return Err(if reused && unanswered && closed_or_reset(&error) {
                             UpstreamError::Dropped(reason)
                         } else {
                             UpstreamError::Failed(reason)
@@ -133,7 +144,7 @@ impl Pool {
     /// connection still finishing an answer, or still sending the body of a request answered
     /// early) is left for later rather than waited for: waiting would tie this request to
     /// another caller's upload.
-    fn checkout(&self) -> Option<SendRequest<Body>> {
+    fn checkout(&self) -> Option<(SendRequest<Body>, ReadCount)> {
         let mut idle = self.idle();
         let now = now();
         let mut index = idle.len();
@@ -143,14 +154,15 @@ impl Pool {
             if entry.sender.is_closed() || now.duration_since(entry.since) >= IDLE_TIMEOUT {
                 idle.remove(index);
             } else if entry.sender.is_ready() {
-                return idle.remove(index).map(|entry| entry.sender);
+                return idle.remove(index).map(|entry| (entry.sender, entry.read));
             }
         }
         None
     }
 
-    /// A new connection, its I/O driven by a task on this thread's runtime.
-    async fn connect(&self) -> Result<SendRequest<Body>, UpstreamError> {
+    /// A new connection, its I/O driven by a task on this thread's runtime, and the count of
+    /// bytes read from it.
+    async fn connect(&self) -> Result<(SendRequest<Body>, ReadCount), UpstreamError> {
         let mut connector = self.connector.clone();
         let failed = |error: Box<dyn std::error::Error + Send + Sync>| {
             UpstreamError::Failed(error_chain(&*error))
@@ -159,6 +171,7 @@ impl Pool {
             .await
             .map_err(failed)?;
         let io = connector.call(self.origin.clone()).await.map_err(failed)?;
+        let (io, read) = Counted::wrap(io);
         let (sender, connection) = http1::Builder::new()
             .handshake(io)
             .await
@@ -168,17 +181,19 @@ impl Pool {
                 tracing::debug!(error = %error_chain(&error), "upstream connection ended");
             }
         });
-        Ok(sender)
+        Ok((sender, read))
     }
 
     /// The answer, its body holding the connection until it ends.
     fn lease(
         self: &Arc<Self>,
         sender: SendRequest<Body>,
+        read: ReadCount,
         response: Response<Incoming>,
     ) -> Response<Body> {
         let mut lease = Some(Lease {
             sender,
+            read,
             pool: self.clone(),
         });
         if response.body().is_end_stream()
@@ -189,7 +204,7 @@ impl Pool {
         response.map(|body| Body::new(Leased { body, lease }))
     }
 
-    fn put(&self, sender: SendRequest<Body>) {
+    fn put(&self, sender: SendRequest<Body>, read: ReadCount) {
         let now = now();
         let mut idle = self.idle();
         while idle
@@ -199,14 +214,19 @@ impl Pool {
             idle.pop_front();
         }
         if idle.len() < MAX_IDLE {
-            idle.push_back(Idle { sender, since: now });
+            idle.push_back(Idle {
+                sender,
+                read,
+                since: now,
+            });
         }
     }
 }
 
-/// Whether the server closed or reset the connection before answering (rather than answering
-/// wrongly, or the request failing on our side).
-fn closed_before_answering(error: &hyper::Error) -> bool {
+/// Whether the connection was closed or reset (rather than answered wrongly, or the request
+/// failing on our side); the caller knows whether any answer came before. A TLS connection
+/// closed without `close_notify` is an `UnexpectedEof` from rustls.
+fn closed_or_reset(error: &hyper::Error) -> bool {
     let reset = std::error::Error::source(error)
         .and_then(|source| source.downcast_ref::<std::io::Error>())
         .is_some_and(|io| {
@@ -215,6 +235,7 @@ fn closed_before_answering(error: &hyper::Error) -> bool {
                 std::io::ErrorKind::ConnectionReset
                     | std::io::ErrorKind::BrokenPipe
                     | std::io::ErrorKind::ConnectionAborted
+                    | std::io::ErrorKind::UnexpectedEof
             )
         });
     error.is_incomplete_message() || reset
@@ -223,12 +244,13 @@ fn closed_before_answering(error: &hyper::Error) -> bool {
 /// A connection lent to one answer.
 struct Lease {
     sender: SendRequest<Body>,
+    read: ReadCount,
     pool: Arc<Pool>,
 }
 
 impl Lease {
     fn give_back(self) {
-        self.pool.put(self.sender);
+        self.pool.put(self.sender, self.read);
     }
 }
 

@@ -201,10 +201,11 @@ async fn a_request_meeting_a_connection_closed_while_idle_is_sent_on_a_new_one()
     assert_eq!(accepted.load(Ordering::SeqCst), 3);
 }
 
-/// A server that answers the first request on each connection and closes the connection when
-/// a second one comes on it, after reading it (a server closing an idle connection just as a
-/// request arrives); its address.
-async fn closing_on_reuse_server() -> SocketAddr {
+/// A server that answers the first request on each connection, and to a second one on it,
+/// after reading it, writes `partial` (part of an answer, or nothing) and closes the connection
+/// (a server closing an idle connection just as a request arrives, or failing mid-answer); its
+/// address.
+async fn closing_on_reuse_server(partial: &'static [u8]) -> SocketAddr {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
@@ -217,6 +218,7 @@ async fn closing_on_reuse_server() -> SocketAddr {
                     .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
                     .await;
                 let _ = stream.read(&mut request).await;
+                let _ = stream.write_all(partial).await;
             });
         }
     });
@@ -225,7 +227,7 @@ async fn closing_on_reuse_server() -> SocketAddr {
 
 #[tokio::test]
 async fn a_reused_connection_closed_before_answering_is_reported_as_dropped() {
-    let address = closing_on_reuse_server().await;
+    let address = closing_on_reuse_server(b"").await;
     let pool = pool(address);
     let first = pool.send(get(address)).await.unwrap();
     assert_eq!(read(first).await, "ok");
@@ -236,6 +238,28 @@ async fn a_reused_connection_closed_before_answering_is_reported_as_dropped() {
     // The pool goes on with a new connection.
     let fresh = pool.send(get(address)).await.unwrap();
     assert_eq!(read(fresh).await, "ok");
+}
+
+#[tokio::test]
+async fn a_reused_connection_closed_after_part_of_an_answer_is_a_failure_not_dropped() {
+    // The server answered something: it had the request, so it is not to be sent again.
+    for partial in [
+        &b"HTTP/1.1 200 OK\r\ncontent-"[..],
+        &b"HTTP/1.1 100 Continue\r\n\r\n"[..],
+    ] {
+        let address = closing_on_reuse_server(partial).await;
+        let pool = pool(address);
+        let first = pool.send(get(address)).await.unwrap();
+        assert_eq!(read(first).await, "ok");
+        match pool.send(get(address)).await {
+            Err(UpstreamError::Failed(reason)) => assert!(!reason.is_empty()),
+            other => panic!(
+                "{:?}: expected Failed, got {:?}",
+                String::from_utf8_lossy(partial),
+                other.map(|r| r.status())
+            ),
+        }
+    }
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! The pool over TLS, as toward Marketing Cloud: against a loopback https server whose
 //! certificate (for 127.0.0.1, signed by a test CA; `tests/fixtures`, made with openssl, valid
-//! to 2126, test-only keys) the connector trusts — or, with an empty root store, does not.
+//! from 2020 to 2126, test-only keys) the connector trusts — or, with an empty root store, does
+//! not.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -21,9 +22,9 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::aws_lc_rs::default_provider())
 }
 
-/// An https server answering its request's path and `Host`; its address and connection count.
-async fn https_server() -> (SocketAddr, Arc<AtomicUsize>) {
-    let config = rustls::ServerConfig::builder_with_provider(provider())
+/// The test server's TLS: the 127.0.0.1 certificate and its key.
+fn server_config() -> rustls::ServerConfig {
+    rustls::ServerConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .unwrap()
         .with_no_client_auth()
@@ -31,8 +32,12 @@ async fn https_server() -> (SocketAddr, Arc<AtomicUsize>) {
             vec![CertificateDer::from_pem_slice(CERT).unwrap()],
             PrivateKeyDer::from_pem_slice(KEY).unwrap(),
         )
-        .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        .unwrap()
+}
+
+/// An https server answering its request's path and `Host`; its address and connection count.
+async fn https_server() -> (SocketAddr, Arc<AtomicUsize>) {
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server_config()));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let accepted = Arc::new(AtomicUsize::new(0));
@@ -62,6 +67,36 @@ async fn https_server() -> (SocketAddr, Arc<AtomicUsize>) {
         }
     });
     (address, accepted)
+}
+
+/// An https server that answers the first request on each connection, reads a second one and
+/// closes the connection, with a TLS `close_notify` first when `notify`, else by closing the
+/// socket alone (as servers and load balancers often do); its address.
+async fn closing_on_reuse_https_server(notify: bool) -> SocketAddr {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server_config()));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(stream).await else {
+                    return;
+                };
+                let mut request = [0u8; 4096];
+                let _ = tls.read(&mut request).await;
+                let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+                let _ = tls.write_all(answer).await;
+                let _ = tls.flush().await;
+                let _ = tls.read(&mut request).await;
+                if notify {
+                    let _ = tls.shutdown().await;
+                }
+            });
+        }
+    });
+    address
 }
 
 /// A pool for `https://127.0.0.1:PORT/` trusting `roots`.
@@ -121,4 +156,27 @@ async fn a_certificate_the_roots_do_not_vouch_for_is_refused() {
     };
     assert!(reason.to_lowercase().contains("certificate"), "{reason}");
     assert_eq!(pool.idle_count(), 0);
+}
+
+#[tokio::test]
+async fn a_reused_tls_connection_closed_before_answering_is_dropped_with_or_without_close_notify() {
+    for notify in [true, false] {
+        let address = closing_on_reuse_https_server(notify).await;
+        let pool = https_pool(address, test_ca());
+        let first = pool.send(get(address, "/")).await.unwrap();
+        let text = axum::body::to_bytes(first.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        assert_eq!(text, "ok");
+        match pool.send(get(address, "/")).await {
+            Err(UpstreamError::Dropped(reason)) => assert!(!reason.is_empty()),
+            Err(UpstreamError::Failed(reason)) => {
+                panic!("close_notify {notify}: expected Dropped, got Failed: {reason}")
+            }
+            other => panic!(
+                "close_notify {notify}: expected Dropped, got {:?}",
+                other.map(|r| r.status())
+            ),
+        }
+    }
 }
