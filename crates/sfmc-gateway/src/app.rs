@@ -1,6 +1,7 @@
 //! [`Gateway`]: the connections and `[server]` settings made into an axum router — the
 //! gateway's routes, any routers mounted beside them (the MCP server's `/mcp`, its request
-//! bodies held to `[server] max_body_bytes` like the gateway's own), one layer for
+//! bodies read first and held to `[server] max_body_bytes` and the upstream timeout like the
+//! bodies the gateway reads itself), one layer for
 //! inbound keys, metrics and request logs around all of them — and [`Listening`], the bound
 //! socket that serves it on the gateway's worker threads (module `workers`) until a shutdown
 //! signal.
@@ -19,7 +20,6 @@ use axum::extract::Request;
 use axum::http::{StatusCode, header};
 use axum::middleware::{map_request, map_response};
 use axum::response::Response;
-use http_body_util::Limited;
 use sfmc_auth::HttpTimeouts;
 use sfmc_auth::config::ServerConfig;
 use sfmc_client::{ClientConfig, Connections};
@@ -148,8 +148,11 @@ impl Gateway {
                 }
                 response
             };
-            let max_body = limits.max_body_bytes;
-            let limited = move |request: Request| async move { limit_body(request, max_body) };
+            let reading = state.clone();
+            let limited = move |request: Request| {
+                let state = reading.clone();
+                async move { read_body(&state, request).await }
+            };
             let mounted = mounted
                 .layer(map_request(limited))
                 .layer(map_response(label));
@@ -179,23 +182,45 @@ impl Gateway {
     }
 }
 
-/// A mounted router's request, its body held to `[server] max_body_bytes` as on the gateway's
-/// own routes: 413 for a declared length beyond it; a body that grows beyond it fails when read.
-fn limit_body(request: Request, max: u64) -> Result<Request, Response> {
+/// A mounted router's request with its body read first, as the gateway reads operation
+/// parameters: 413 beyond `[server] max_body_bytes` (declared or sent), 408 when it does not
+/// arrive within the upstream timeout, 400 when it cannot be read. Read here rather than
+/// limited as it streams, so that the mounted router (rmcp answers a body that fails to be
+/// read with a 500) never sees a body that fails, and a trickling caller cannot hold it open.
+async fn read_body(state: &AppState, request: Request) -> Result<Request, Response> {
+    let max = state.limits.max_body_bytes;
+    let too_large = || {
+        json_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!("the request body is larger than {max} bytes ([server] max_body_bytes)"),
+        )
+    };
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|length| length > max) {
-        return Err(json_error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
-            format!("the request body is larger than {max} bytes ([server] max_body_bytes)"),
-        ));
+        return Err(too_large());
     }
-    let max = usize::try_from(max).unwrap_or(usize::MAX);
-    Ok(request.map(|body| Body::new(Limited::new(body, max))))
+    let (parts, body) = request.into_parts();
+    let limit = usize::try_from(max).unwrap_or(usize::MAX);
+    let read = routes::body_in_time(state, axum::body::to_bytes(body, limit)).await?;
+    let bytes = read.map_err(|error| {
+        let over = std::error::Error::source(&error)
+            .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
+        if over {
+            too_large()
+        } else {
+            json_error(
+                StatusCode::BAD_REQUEST,
+                "body_unreadable",
+                "the request body could not be read",
+            )
+        }
+    })?;
+    Ok(Request::from_parts(parts, Body::from(bytes)))
 }
 
 /// A listener with a deep backlog (bursts of new connections wait instead of being dropped),

@@ -10,7 +10,7 @@ mod support;
 use axum::routing::get;
 use sfmc_auth::config::{ApiKeys, ServerConfig, hash_api_key};
 use sfmc_gateway::{Gateway, GatewayError};
-use support::{Upstream, connections, manager, raw, start_server, start_with};
+use support::{Upstream, connections, manager, raw, start_server, start_with, trickled_post};
 
 fn keyed() -> ServerConfig {
     let digest = hash_api_key("inbound-key-1");
@@ -224,8 +224,17 @@ async fn a_mounted_router_is_behind_the_same_keys_and_metrics() {
 #[tokio::test]
 async fn a_mounted_routers_bodies_are_held_to_max_body_bytes() {
     let upstream = Upstream::start().await;
-    let echo =
-        axum::Router::new().route("/", axum::routing::post(|body: String| async move { body }));
+    // As rmcp reads a body: a body that fails to be read is a 500 of its own.
+    let echo = axum::Router::new().route(
+        "/",
+        axum::routing::post(|body: axum::body::Body| async move {
+            use axum::response::IntoResponse;
+            match axum::body::to_bytes(body, usize::MAX).await {
+                Ok(bytes) => bytes.into_response(),
+                Err(_) => axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+            }
+        }),
+    );
     let server = ServerConfig {
         max_body_bytes: 1000,
         ..ServerConfig::default()
@@ -267,7 +276,32 @@ async fn a_mounted_routers_bodies_are_held_to_max_body_bytes() {
     assert_eq!(
         streamed.status(),
         413,
-        "a chunked body past the limit fails when read"
+        "a chunked body past the limit is refused before the mounted router reads it"
+    );
+    let body: serde_json::Value = streamed.json().await.unwrap();
+    assert_eq!(body["error"], "body_too_large");
+}
+
+#[tokio::test]
+async fn a_mounted_routers_body_that_does_not_arrive_in_time_is_408() {
+    let upstream = Upstream::start().await;
+    let echo =
+        axum::Router::new().route("/", axum::routing::post(|body: String| async move { body }));
+    let server = ServerConfig {
+        upstream_timeout: std::time::Duration::from_millis(200),
+        ..ServerConfig::default()
+    };
+    let gateway = start_with(
+        connections(&upstream, manager(None)),
+        server,
+        vec![("/mcp", echo)],
+    )
+    .await;
+    let (status, body) = trickled_post(gateway.addr, "/mcp").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (408, Some("body_timeout")),
+        "{body}"
     );
 }
 

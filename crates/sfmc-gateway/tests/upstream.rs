@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use sfmc_auth::config::ServerConfig;
 use sfmc_emulator::{EmulatorConfig, Fault, FaultTarget};
-use support::{Upstream, start, start_server};
+use support::{Upstream, start, start_server, trickled_post};
 
 #[tokio::test]
 async fn no_answer_within_the_upstream_timeout_is_504() {
@@ -104,26 +104,6 @@ async fn server_errors_pass_through_the_proxy_and_are_502_for_operations() {
     let body: Value = created.json().await.unwrap();
     assert_eq!(body["error"], "upstream_failure");
     assert_eq!(body["upstream_status"], 500);
-}
-
-/// Sends the head of a POST declaring a 10-byte body, then 2 bytes, and waits: the status and
-/// body of the answer.
-async fn trickled_post(addr: std::net::SocketAddr, target: &str) -> (u16, Value) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let head = format!(
-        "POST {target} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n{{\""
-    );
-    stream.write_all(head.as_bytes()).await.unwrap();
-    let mut answer = vec![0u8; 4096];
-    let read = tokio::time::timeout(Duration::from_secs(30), stream.read(&mut answer))
-        .await
-        .expect("an answer before the body is complete")
-        .unwrap();
-    let text = String::from_utf8_lossy(&answer[..read]).into_owned();
-    let status = text.split(' ').nth(1).unwrap().parse().unwrap();
-    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-    (status, serde_json::from_str(body).unwrap_or_default())
 }
 
 #[tokio::test]

@@ -285,3 +285,23 @@ pub async fn raw(addr: SocketAddr, method: &str, target: &str) -> (u16, String) 
         .to_owned();
     (status, body)
 }
+
+/// Sends the head of a POST declaring a 10-byte body, then 2 bytes, and waits: the status and
+/// body of the answer.
+pub async fn trickled_post(addr: SocketAddr, target: &str) -> (u16, serde_json::Value) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST {target} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n{{\""
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = vec![0u8; 4096];
+    let read = tokio::time::timeout(Duration::from_secs(30), stream.read(&mut answer))
+        .await
+        .expect("an answer before the body is complete")
+        .unwrap();
+    let text = String::from_utf8_lossy(&answer[..read]).into_owned();
+    let status = text.split(' ').nth(1).unwrap().parse().unwrap();
+    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    (status, serde_json::from_str(body).unwrap_or_default())
+}
