@@ -41,7 +41,7 @@ use crate::metrics::Route;
 use crate::observe::tagged;
 use crate::proxy_path::{self, Target};
 use crate::state::AppState;
-use crate::upstream::{UpstreamError, upstream_uri};
+use crate::upstream::{NewConnection, UpstreamError, upstream_uri};
 
 /// The largest request body (by its `Content-Length`) kept in memory so that it can be sent
 /// again after a 401; larger bodies are streamed.
@@ -119,6 +119,9 @@ async fn forward(
         headers.insert(header::AUTHORIZATION, authorization);
         if let Some(length) = outgoing.streamed_length() {
             headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+        }
+        if resent {
+            request.extensions_mut().insert(NewConnection);
         }
         match state.upstreams.send(base, request).await {
             Ok(response) if response.status() == StatusCode::UNAUTHORIZED && !retried => {

@@ -55,6 +55,12 @@ pub(crate) enum UpstreamError {
     Dropped(String),
 }
 
+/// A request extension: send this request on a new connection rather than a kept-alive one (a
+/// request sent again after [`UpstreamError::Dropped`]: the other idle connections may have
+/// been closed by the server at the same moment, still unnoticed).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct NewConnection;
+
 /// The clients, by origin.
 pub(crate) struct Upstreams {
     policy: ProxyPolicy,

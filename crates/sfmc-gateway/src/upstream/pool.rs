@@ -8,8 +8,8 @@
 //! - **Checkout:** the most recently returned connection that is ready (one handed back at the
 //!   end of an answer may still be finishing it, or still sending the body of a request the
 //!   server answered early: it waits in the pool until it is ready); closed connections and
-//!   those idle for longer than [`IDLE_TIMEOUT`] are dropped; with none ready, a new connection
-//!   (connect timeout and TLS as the connector says).
+//!   those idle for longer than [`IDLE_TIMEOUT`] are dropped; with none ready, or for a request
+//!   marked [`NewConnection`], a new connection (connect timeout and TLS as the connector says).
 //! - **Never sent twice here:** a request that could not be written on a reused connection (the
 //!   server closed it while it was idle) is sent again on another one; a request once written
 //!   is never sent again by the pool. When a reused connection is closed or reset after the
@@ -39,7 +39,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use tower_service::Service;
 
 use self::counted::{Counted, ReadCount};
-use super::{UpstreamError, error_chain};
+use super::{NewConnection, UpstreamError, error_chain};
 
 mod counted;
 
@@ -100,8 +100,14 @@ impl Pool {
         request
             .headers_mut()
             .insert(header::HOST, self.host.clone());
+        let new_connection = request.extensions_mut().remove::<NewConnection>().is_some();
         loop {
-            let (mut sender, read, reused) = match self.checkout() {
+            let checked_out = if new_connection {
+                None
+            } else {
+                self.checkout()
+            };
+            let (mut sender, read, reused) = match checked_out {
                 Some((sender, read)) => (sender, read, true),
                 None => {
                     let (sender, read) = self.connect().await?;

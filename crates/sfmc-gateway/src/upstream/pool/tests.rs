@@ -241,6 +241,31 @@ async fn a_reused_connection_closed_before_answering_is_reported_as_dropped() {
 }
 
 #[tokio::test]
+async fn a_request_marked_for_a_new_connection_does_not_take_an_idle_one() {
+    // Two idle connections the server closes when they are used again: a request sent again
+    // after one was dropped must not meet the other.
+    let address = closing_on_reuse_server(b"").await;
+    let pool = pool(address);
+    let (first, second) = tokio::join!(pool.send(get(address)), pool.send(get(address)));
+    assert_eq!(read(first.unwrap()).await, "ok");
+    assert_eq!(read(second.unwrap()).await, "ok");
+    assert_eq!(pool.idle_count(), 2);
+    assert!(matches!(
+        pool.send(get(address)).await,
+        Err(UpstreamError::Dropped(_))
+    ));
+    let mut again = get(address);
+    again.extensions_mut().insert(NewConnection);
+    let answer = pool.send(again).await.unwrap();
+    assert_eq!(read(answer).await, "ok");
+    assert_eq!(
+        pool.idle_count(),
+        2,
+        "the other idle connection was left alone"
+    );
+}
+
+#[tokio::test]
 async fn a_reused_connection_closed_after_part_of_an_answer_is_a_failure_not_dropped() {
     // The server answered something: it had the request, so it is not to be sent again.
     for partial in [
