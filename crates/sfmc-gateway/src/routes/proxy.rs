@@ -14,8 +14,9 @@
 //!   401 (its body is gone; the caller's retry gets the new token).
 //! - A kept-alive upstream connection closed before answering (most likely closed as idle by
 //!   the server while the request was on its way) gets a request of a safe method (GET, HEAD,
-//!   OPTIONS) with a kept body sent once more on a new connection; other methods get 502, as
-//!   they may have been acted on.
+//!   OPTIONS, TRACE) with a kept body sent once more on a new connection; other methods get
+//!   502, as they may have been acted on. With a 401 too, a request goes upstream at most three
+//!   times (each exchange with its own upstream timeout).
 //! - Answers are streamed back with their status and headers (less hop-by-hop ones). One
 //!   upstream exchange, answer body included, takes at most `[server] upstream_timeout_secs`
 //!   (504 when the head did not come in time); upstream unreachable → 502.
