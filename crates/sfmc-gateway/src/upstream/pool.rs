@@ -313,6 +313,8 @@ impl Drop for Leased {
 }
 
 #[cfg(test)]
+mod reuse_tests;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tls_tests;
