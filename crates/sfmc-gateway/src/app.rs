@@ -17,7 +17,6 @@ use arc_swap::ArcSwapOption;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{StatusCode, header};
 use axum::middleware::{map_request, map_response};
 use axum::response::Response;
 use sfmc_auth::HttpTimeouts;
@@ -26,7 +25,6 @@ use sfmc_client::{ClientConfig, Connections};
 use tokio::net::TcpSocket;
 
 use crate::auth::require_keys_off_loopback;
-use crate::error::json_error;
 use crate::metrics::{Metrics, Observed, Route};
 use crate::observe::ObserveLayer;
 use crate::state::{AppState, Connection, Limits};
@@ -182,44 +180,13 @@ impl Gateway {
     }
 }
 
-/// A mounted router's request with its body read first, as the gateway reads operation
-/// parameters: 413 beyond `[server] max_body_bytes` (declared or sent), 408 when it does not
-/// arrive within the upstream timeout, 400 when it cannot be read. Read here rather than
-/// limited as it streams, so that the mounted router (rmcp answers a body that fails to be
-/// read with a 500) never sees a body that fails, and a trickling caller cannot hold it open.
+/// A mounted router's request with its body read first ([`routes::body::read_whole`]: 413,
+/// 408, 400 as for operation parameters), so that the mounted router (rmcp answers a body that
+/// fails to be read with a 500) never sees a body that fails, and a trickling caller cannot
+/// hold it open.
 async fn read_body(state: &AppState, request: Request) -> Result<Request, Response> {
-    let max = state.limits.max_body_bytes;
-    let too_large = || {
-        json_error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
-            format!("the request body is larger than {max} bytes ([server] max_body_bytes)"),
-        )
-    };
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > max) {
-        return Err(too_large());
-    }
     let (parts, body) = request.into_parts();
-    let limit = usize::try_from(max).unwrap_or(usize::MAX);
-    let read = routes::body_in_time(state, axum::body::to_bytes(body, limit)).await?;
-    let bytes = read.map_err(|error| {
-        let over = std::error::Error::source(&error)
-            .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
-        if over {
-            too_large()
-        } else {
-            json_error(
-                StatusCode::BAD_REQUEST,
-                "body_unreadable",
-                "the request body could not be read",
-            )
-        }
-    })?;
+    let bytes = routes::body::read_whole(&state.limits, &parts.headers, body).await?;
     Ok(Request::from_parts(parts, Body::from(bytes)))
 }
 

@@ -1,7 +1,8 @@
 //! The routes: one module per family of routes, and what they share — finding the connection a
-//! path names, the business unit a request asks for (`?account_id=` or `X-SFMC-Account-Id`),
-//! and the time a body the gateway reads itself may take to arrive.
+//! path names and the business unit a request asks for (`?account_id=` or
+//! `X-SFMC-Account-Id`).
 
+pub(crate) mod body;
 pub(crate) mod connections;
 pub(crate) mod health;
 pub(crate) mod metrics;
@@ -9,7 +10,6 @@ pub(crate) mod operations;
 pub mod proxy;
 
 use std::borrow::Cow;
-use std::future::Future;
 use std::sync::Arc;
 
 use axum::Router;
@@ -24,23 +24,6 @@ use crate::metrics::Route;
 use crate::observe::tagged;
 use crate::proxy_path::split_account;
 use crate::state::AppState;
-
-/// `read` (a caller's body being read), or 408 when the body does not arrive within the
-/// upstream timeout: a caller trickling a body cannot hold a request and its buffer open.
-pub(crate) async fn body_in_time<T>(
-    state: &AppState,
-    read: impl Future<Output = T>,
-) -> Result<T, Response> {
-    tokio::time::timeout(state.limits.body_timeout, read)
-        .await
-        .map_err(|_| {
-            json_error(
-                StatusCode::REQUEST_TIMEOUT,
-                "body_timeout",
-                "the request body did not arrive within [server] upstream_timeout_secs",
-            )
-        })
-}
 
 /// The gateway's own routes.
 pub(crate) fn router(state: Arc<AppState>) -> Router {

@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use sfmc_client::{ClientError, catalog};
 
-use super::{account_id, body_in_time, client_for, raw_segment};
+use super::{account_id, body, client_for, raw_segment};
 use crate::error::{client_error, json_error, validation};
 use crate::metrics::Route;
 use crate::observe::tagged;
@@ -51,7 +51,7 @@ pub(crate) async fn call(
         Ok(found) => found,
         Err(response) => return response,
     };
-    let response = match run(&state, index, &client, &operation, body).await {
+    let response = match run(&state, index, &client, &operation, &headers, body).await {
         Ok(response) | Err(response) => response,
     };
     tagged(response, Route::Operation, Some(index))
@@ -62,18 +62,11 @@ async fn run(
     index: usize,
     client: &sfmc_client::Client,
     operation: &str,
+    headers: &HeaderMap,
     body: Body,
 ) -> Result<Response, Response> {
     let op = catalog::lookup(operation).map_err(|e| validation(&e))?;
-    let limit = usize::try_from(state.limits.max_body_bytes).unwrap_or(usize::MAX);
-    let read = body_in_time(state, axum::body::to_bytes(body, limit)).await?;
-    let bytes = read.map_err(|_| {
-        json_error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
-            format!("the parameters are larger than {limit} bytes ([server] max_body_bytes)"),
-        )
-    })?;
+    let bytes = body::read_whole(&state.limits, headers, body).await?;
     let params: Value = if bytes.iter().all(u8::is_ascii_whitespace) {
         Value::Null
     } else {

@@ -35,13 +35,13 @@ use futures_util::StreamExt;
 use http_body::Body as _;
 use sfmc_client::Client;
 
-use super::{body_in_time, client_for, header_account_id};
+use super::{body, client_for, header_account_id};
 use crate::error::{json_error, token_error};
 use crate::forward;
 use crate::metrics::Route;
 use crate::observe::tagged;
 use crate::proxy_path::{self, Target};
-use crate::state::AppState;
+use crate::state::{AppState, Limits};
 use crate::upstream::{NewConnection, UpstreamError, upstream_uri};
 
 /// The largest request body (by its `Content-Length`) kept in memory so that it can be sent
@@ -84,11 +84,7 @@ async fn forward(
             format!("the path {why}"),
         )
     })?;
-    let mut outgoing = body_in_time(
-        state,
-        Outgoing::prepare(parts, body, state.limits.max_body_bytes),
-    )
-    .await??;
+    let mut outgoing = Outgoing::prepare(parts, body, &state.limits).await?;
     let handle = client.token_handle();
     let mut retried = false;
     let mut resent = false;
@@ -168,39 +164,19 @@ enum Outgoing {
 }
 
 impl Outgoing {
-    /// Reads a small body (see [`REPLAY_LIMIT`]) or prepares a large one for streaming; 413
-    /// when the declared length is over `limit`.
-    async fn prepare(parts: &Parts, body: Body, limit: u64) -> Result<Self, Response> {
-        let too_large = || {
-            json_error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body_too_large",
-                format!("the request body is larger than {limit} bytes ([server] max_body_bytes)"),
-            )
-        };
+    /// Reads a small body (see [`REPLAY_LIMIT`]; [`body::read_whole`]: 408 when it does not
+    /// arrive in time) or prepares a large one for streaming; 413 when the declared length is
+    /// over `limits.max_body_bytes`.
+    async fn prepare(parts: &Parts, body: Body, limits: &Limits) -> Result<Self, Response> {
         if body.size_hint().exact() == Some(0) {
             return Ok(Self::Kept(Bytes::new()));
         }
-        let declared = parts
-            .headers
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
-        match declared {
-            Some(length) if length > limit => Err(too_large()),
-            Some(length) if length <= REPLAY_LIMIT => {
-                let bytes =
-                    axum::body::to_bytes(body, usize::try_from(length).unwrap_or(usize::MAX))
-                        .await
-                        .map_err(|_| {
-                            json_error(
-                                StatusCode::BAD_REQUEST,
-                                "body_unreadable",
-                                "the request body could not be read",
-                            )
-                        })?;
-                Ok(Self::Kept(bytes))
-            }
+        let limit = limits.max_body_bytes;
+        match body::declared_length(&parts.headers) {
+            Some(length) if length > limit => Err(body::too_large(limit)),
+            Some(length) if length <= REPLAY_LIMIT => Ok(Self::Kept(
+                body::read_whole(limits, &parts.headers, body).await?,
+            )),
             length => Ok(Self::Streamed {
                 body: Some(body),
                 length,
@@ -261,11 +237,7 @@ impl Outgoing {
         } = self
             && exceeded.load(Ordering::Relaxed)
         {
-            return json_error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body_too_large",
-                format!("the request body is larger than {limit} bytes ([server] max_body_bytes)"),
-            );
+            return body::too_large(*limit);
         }
         match error {
             UpstreamError::Timeout => json_error(
