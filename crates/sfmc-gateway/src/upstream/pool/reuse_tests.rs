@@ -1,5 +1,6 @@
 //! A connection's reuse at its edges: servers closing a kept-alive connection as a request
-//! arrives (before any answer, or partway through one) and uploads answered early.
+//! arrives (before any answer, or partway through one), uploads answered early, and a caller
+//! dropped while it waits.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -211,6 +212,54 @@ async fn a_connection_is_used_again_only_after_the_request_body_it_was_sending_h
             .await
             .expect("hung")
             .unwrap();
+        assert_eq!(read(response).await, "ok");
+    }
+    assert_eq!(accepted.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_caller_dropped_while_waiting_for_its_answer_leaves_no_broken_connection_behind() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // The first connection's request is read and never answered (an upstream that hangs);
+    // later connections answer `ok`. `seen` tells when the hanging request has arrived.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (seen, mut arrived) = tokio::sync::mpsc::channel::<()>(1);
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counted = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let first = counted.fetch_add(1, Ordering::SeqCst) == 0;
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let mut request = [0u8; 4096];
+                while stream.read(&mut request).await.is_ok_and(|n| n > 0) {
+                    if first {
+                        let _ = seen.send(()).await;
+                        continue;
+                    }
+                    let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+                    let _ = stream.write_all(answer).await;
+                }
+            });
+        }
+    });
+    let pool = pool(address);
+    {
+        // The caller goes away (a timeout, a client hanging up) once its request is upstream.
+        let waiting = pool.send(get(address));
+        tokio::select! {
+            _ = waiting => panic!("the hanging upstream answered"),
+            _ = arrived.recv() => {}
+        }
+    }
+    assert_eq!(
+        pool.idle_count(),
+        0,
+        "the abandoned connection is not pooled"
+    );
+    for _ in 0..2 {
+        let response = pool.send(get(address)).await.unwrap();
         assert_eq!(read(response).await, "ok");
     }
     assert_eq!(accepted.load(Ordering::SeqCst), 2);
