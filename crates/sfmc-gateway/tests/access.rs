@@ -100,13 +100,7 @@ async fn api_keys_are_required_accepted_and_never_forwarded() {
     // The health probe needs no key; the metrics page does.
     assert_eq!(gateway.get("/healthz").await.status(), 200);
     assert_eq!(gateway.get("/metrics").await.status(), 401);
-    let metrics = gateway
-        .http
-        .get(gateway.url("/metrics"))
-        .bearer_auth("inbound-key-1")
-        .send()
-        .await
-        .unwrap();
+    let metrics = gateway.get_with_key("/metrics", "inbound-key-1").await;
     let text = metrics.text().await.unwrap();
     assert!(
         text.contains("route=\"unauthorized\",status=\"401\"} 5\n"),
@@ -180,29 +174,11 @@ async fn a_mounted_router_is_behind_the_same_keys_and_metrics() {
     )
     .await;
     assert_eq!(gateway.get("/mcp").await.status(), 401);
-    let answer = gateway
-        .http
-        .get(gateway.url("/mcp"))
-        .bearer_auth("inbound-key-1")
-        .send()
-        .await
-        .unwrap();
+    let answer = gateway.get_with_key("/mcp", "inbound-key-1").await;
     assert_eq!(answer.text().await.unwrap(), "mcp here");
-    let tools = gateway
-        .http
-        .get(gateway.url("/mcp/tools"))
-        .bearer_auth("inbound-key-1")
-        .send()
-        .await
-        .unwrap();
+    let tools = gateway.get_with_key("/mcp/tools", "inbound-key-1").await;
     assert_eq!(tools.text().await.unwrap(), "tools");
-    let metrics = gateway
-        .http
-        .get(gateway.url("/metrics"))
-        .bearer_auth("inbound-key-1")
-        .send()
-        .await
-        .unwrap();
+    let metrics = gateway.get_with_key("/metrics", "inbound-key-1").await;
     let text = metrics.text().await.unwrap();
     assert!(
         text.contains(

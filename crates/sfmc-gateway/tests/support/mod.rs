@@ -188,6 +188,12 @@ impl Running {
         self.http.get(self.url(path)).send().await.unwrap()
     }
 
+    /// `GET path` with the inbound key `key` as a bearer token.
+    pub async fn get_with_key(&self, path: &str, key: &str) -> reqwest::Response {
+        let request = self.http.get(self.url(path)).bearer_auth(key);
+        request.send().await.unwrap()
+    }
+
     pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
         let response = self.get(path).await;
         let status = response.status().as_u16();
